@@ -1,0 +1,518 @@
+"""The library: a SQLite docstore (articles, committed chunks, journal) beside a Chroma collection.
+
+SQLite is the source of truth for what is visible. Chroma holds vectors for committed chunks,
+and briefly for chunk sets that are being written or dropped. Every Chroma write is bracketed by
+a journal row in SQLite, so a crash (SIGKILL, Ctrl-C, power) at any point leaves:
+
+- the old version of each article fully visible, or the new one, never a mix;
+- at most some Chroma vectors that the journal lists, which the next open drops.
+
+Write order for a batch (see ``commit``):
+  1. journal += (article, new hash)             -- "drop these if we die"
+  2. Chroma upsert of the new chunks
+  3. one SQLite transaction: article row, its chunk rows, journal -= new, journal += old
+  4. Chroma delete of the old chunks, journal -= old
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rag import offline as _offline  # noqa: F401
+from rag.settings import Settings
+from rag.types import Article, Chunk, day_number
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    source TEXT,
+    url TEXT,
+    author TEXT,
+    published_date TEXT,
+    content_hash TEXT NOT NULL,
+    version TEXT NOT NULL,
+    origin TEXT,
+    origin_key TEXT,
+    ingested_at TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    notes TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS articles_by_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_by_origin ON articles(origin);
+CREATE INDEX IF NOT EXISTS articles_by_url ON articles(url);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    chunk_index INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    embed_text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_article ON chunks(article_id);
+CREATE TABLE IF NOT EXISTS chroma_journal (
+    article_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    chunk_count INTEGER NOT NULL,
+    PRIMARY KEY (article_id, version)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS ingest_runs (
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    inputs TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+"""
+
+_ARTICLE_COLUMNS = (
+    "id, title, body, source, url, author, published_date, content_hash, version, origin, "
+    "origin_key, "
+    "ingested_at, chunk_count, notes"
+)
+
+
+class LibraryError(RuntimeError):
+    """The library cannot be opened or used as configured."""
+
+
+def chunk_ids(article_id: str, version: str, count: int) -> list[str]:
+    return [f"{article_id}-{version[:10]}-{index}" for index in range(count)]
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A committed chunk joined with its article's metadata: what retrieval hands on."""
+
+    id: str
+    article_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    title: str
+    source: str | None
+    url: str | None
+    author: str | None
+    published_date: date | None
+
+
+@dataclass
+class PendingArticle:
+    """An article ready to commit: its chunks and their vectors, and the version it replaces."""
+
+    article: Article
+    chunks: list[Chunk]
+    vectors: list[list[float]]
+    replaces: Article | None = None
+
+
+def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
+    """Chroma metadata. Chroma rejects None, so unknown fields are simply absent."""
+    meta: dict[str, Any] = {
+        "article_id": article.id,
+        "version": article.version,
+        "title": article.title,
+        "chunk_index": chunk.index,
+        "start": chunk.start,
+        "end": chunk.end,
+    }
+    for key in ("source", "url", "author"):
+        value = getattr(article, key)
+        if value:
+            meta[key] = value
+    if article.published_date:
+        meta["published_date"] = article.published_date.isoformat()
+        meta["published_day"] = day_number(article.published_date)
+    return meta
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Library:
+    """One data dir: docstore + Chroma collection. Cheap to open; Chroma connects lazily."""
+
+    def __init__(self, settings: Settings, *, create: bool = True):
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        if create:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        elif not settings.docstore_path.is_file():
+            raise LibraryError(f"no library at {self.data_dir} (run `newsrag ingest` first)")
+        self._db = sqlite3.connect(
+            settings.docstore_path, check_same_thread=False, isolation_level=None, timeout=60
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(_SCHEMA)
+        self._db_lock = threading.RLock()
+        self._collection: Any = None
+        self._check_schema()
+        if self.journal_size():
+            with self.writing():
+                self.recover()
+
+    # ------------------------------------------------------------------ plumbing
+    def close(self) -> None:
+        with self._db_lock:
+            self._db.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._db_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Exclusive across processes: two ingests never interleave their journals."""
+        lock_path = self.data_dir / ".write.lock"
+        with open(lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._db_lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0]["value"] if rows else None
+
+    def _check_schema(self) -> None:
+        version = self._meta("schema_version")
+        if version is None:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
+        elif int(version) > SCHEMA_VERSION:
+            raise LibraryError(f"{self.data_dir} was written by a newer newsrag (schema {version})")
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every commit; derived indexes (BM25) record the generation they saw."""
+        return int(self._meta("generation") or 0)
+
+    def check_embedding(self, model_name: str) -> None:
+        """A library's vectors only make sense with the model that made them."""
+        recorded = self._meta("embed_model")
+        if recorded is None or not self.article_count():
+            with self._transaction() as db:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('embed_model', ?)", (model_name,))
+        elif recorded != model_name and self.article_count():
+            raise LibraryError(
+                f"{self.data_dir} was embedded with {recorded!r}, not {model_name!r}; "
+                "use another --data-dir for another model"
+            )
+
+    # ------------------------------------------------------------------ Chroma
+    @property
+    def collection(self) -> Any:
+        if self._collection is None:
+            self._collection = self._open_collection()
+        return self._collection
+
+    def _open_collection(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.settings.chroma_url:
+            parts = urlsplit(self.settings.chroma_url)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise LibraryError(f"chroma_url {self.settings.chroma_url!r} is not an http(s) URL")
+            try:
+                client = chromadb.HttpClient(
+                    host=parts.hostname,
+                    port=parts.port or (443 if parts.scheme == "https" else 8000),
+                    ssl=parts.scheme == "https",
+                    settings=chroma_settings,
+                )
+                client.heartbeat()
+            except Exception as error:
+                raise LibraryError(
+                    f"Chroma server at {self.settings.chroma_url} is unreachable ({error})"
+                ) from None
+        else:
+            client = chromadb.PersistentClient(
+                path=str(self.settings.chroma_dir), settings=chroma_settings
+            )
+        # embedding_function=None: we always pass our own vectors. Chroma's default function
+        # would download a model the first time anything arrived without one.
+        return client.get_or_create_collection(
+            self.settings.collection,
+            embedding_function=None,
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    # ------------------------------------------------------------------ reads
+    def article_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM articles")[0]["n"])
+
+    def journal_size(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM chroma_journal")[0]["n"])
+
+    @staticmethod
+    def _article(row: sqlite3.Row) -> Article:
+        data = dict(row)
+        data["notes"] = json.loads(data["notes"])
+        return Article(**data)
+
+    def get(self, article_id: str) -> Article | None:
+        rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE id = ?", (article_id,))
+        return self._article(rows[0]) if rows else None
+
+    def resolve(self, key: str) -> Article | None:
+        """An article by id, unique id prefix, URL or origin key (record id)."""
+        article = self.get(key)
+        if article:
+            return article
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE url = ? OR origin_key = ? "
+            "OR id LIKE ? LIMIT 2",
+            (key, key, f"{key}%"),
+        )
+        return self._article(rows[0]) if len(rows) == 1 else None
+
+    def find_by_hash(self, content_hash: str) -> Article | None:
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE content_hash = ? LIMIT 1",
+            (content_hash,),
+        )
+        return self._article(rows[0]) if rows else None
+
+    def articles(self) -> list[Article]:
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles "
+            "ORDER BY published_date IS NULL, published_date DESC, title"
+        )
+        return [self._article(row) for row in rows]
+
+    def articles_from(self, origin_prefix: str) -> list[tuple[str, str | None, str | None]]:
+        """(id, origin, origin_key) of the articles loaded from files under a folder."""
+        rows = self._query(
+            "SELECT id, origin, origin_key FROM articles WHERE origin LIKE ? ESCAPE '\\'",
+            (origin_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        )
+        return [(row["id"], row["origin"], row["origin_key"]) for row in rows]
+
+    def sources(self) -> list[str]:
+        rows = self._query(
+            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY 1"
+        )
+        return [row["source"] for row in rows]
+
+    def stored_chunks(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
+        """Committed chunks by id. Ids Chroma returns but SQLite doesn't know are not visible."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, StoredChunk] = {}
+        for offset in range(0, len(wanted), 500):
+            batch = wanted[offset : offset + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._query(
+                "SELECT c.id, c.article_id, c.chunk_index, c.start, c.end, a.body, a.title, "
+                "a.source, a.url, a.author, a.published_date FROM chunks c "
+                f"JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+                batch,
+            )
+            for row in rows:
+                found[row["id"]] = StoredChunk(
+                    id=row["id"],
+                    article_id=row["article_id"],
+                    index=row["chunk_index"],
+                    start=row["start"],
+                    end=row["end"],
+                    text=row["body"][row["start"] : row["end"]],
+                    title=row["title"],
+                    source=row["source"],
+                    url=row["url"],
+                    author=row["author"],
+                    published_date=date.fromisoformat(row["published_date"])
+                    if row["published_date"]
+                    else None,
+                )
+        return found
+
+    def all_chunk_texts(self) -> tuple[list[str], list[str]]:
+        """(ids, embed texts) of every committed chunk, in a stable order: the BM25 corpus."""
+        rows = self._query("SELECT id, embed_text FROM chunks ORDER BY id")
+        return [row["id"] for row in rows], [row["embed_text"] for row in rows]
+
+    def stats(self) -> dict[str, Any]:
+        row = self._query(
+            "SELECT COUNT(*) AS articles, COALESCE(SUM(chunk_count), 0) AS chunks, "
+            "COUNT(DISTINCT source) AS sources, MIN(published_date) AS oldest, "
+            "MAX(published_date) AS newest, SUM(published_date IS NULL) AS undated "
+            "FROM articles"
+        )[0]
+        return {
+            "data_dir": str(self.data_dir),
+            "chroma": self.settings.chroma_url or str(self.settings.chroma_dir),
+            "collection": self.settings.collection,
+            "articles": row["articles"],
+            "chunks": row["chunks"],
+            "sources": row["sources"],
+            "oldest": row["oldest"],
+            "newest": row["newest"],
+            "undated": row["undated"] or 0,
+            "embed_model": self._meta("embed_model"),
+            "generation": self.generation,
+        }
+
+    def check(self) -> list[str]:
+        """Disagreements between docstore and Chroma (empty list = consistent)."""
+        problems = []
+        committed = {row["id"] for row in self._query("SELECT id FROM chunks")}
+        in_chroma = set(self.collection.get(include=[])["ids"])
+        if missing := committed - in_chroma:
+            problems.append(f"{len(missing)} committed chunks missing from Chroma")
+        if orphans := in_chroma - committed:
+            problems.append(f"{len(orphans)} Chroma vectors with no committed chunk")
+        bad_counts = self._query(
+            "SELECT a.id FROM articles a LEFT JOIN chunks c ON c.article_id = a.id "
+            "GROUP BY a.id HAVING COUNT(c.id) != a.chunk_count"
+        )
+        if bad_counts:
+            problems.append(f"{len(bad_counts)} articles whose chunk count disagrees")
+        if self.journal_size():
+            problems.append(f"{self.journal_size()} journal entries not yet replayed")
+        return problems
+
+    # ------------------------------------------------------------------ writes
+    def recover(self) -> int:
+        """Drop every chunk set the journal lists (left by a crash). Idempotent."""
+        rows = self._query("SELECT article_id, version, chunk_count FROM chroma_journal")
+        for row in rows:
+            self._drop_chunks(row["article_id"], row["version"], row["chunk_count"])
+        return len(rows)
+
+    def _drop_chunks(self, article_id: str, version: str, count: int) -> None:
+        if count:
+            self.collection.delete(ids=chunk_ids(article_id, version, count))
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM chroma_journal WHERE article_id = ? AND version = ?",
+                (article_id, version),
+            )
+
+    def commit(self, batch: Sequence[PendingArticle]) -> None:
+        """Make a batch of new or changed articles visible, atomically per article."""
+        if not batch:
+            return
+        with self._transaction() as db:  # 1. journal the new chunk sets
+            db.executemany(
+                "INSERT OR REPLACE INTO chroma_journal VALUES (?, ?, ?)",
+                [(p.article.id, p.article.version, len(p.chunks)) for p in batch],
+            )
+        self.collection.upsert(  # 2. vectors in
+            ids=[c.id for p in batch for c in p.chunks],
+            embeddings=[v for p in batch for v in p.vectors],
+            documents=[c.text for p in batch for c in p.chunks],
+            metadatas=[chunk_metadata(p.article, c) for p in batch for c in p.chunks],
+        )
+        now = _now()
+        with self._transaction() as db:  # 3. the switch
+            for pending in batch:
+                article = pending.article
+                db.execute("DELETE FROM chunks WHERE article_id = ?", (article.id,))
+                db.execute(
+                    f"INSERT OR REPLACE INTO articles ({_ARTICLE_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        article.id, article.title, article.body, article.source, article.url,
+                        article.author,
+                        article.published_date.isoformat() if article.published_date else None,
+                        article.content_hash, article.version, article.origin,
+                        article.origin_key, now, len(pending.chunks), json.dumps(article.notes),
+                    ),
+                )  # fmt: skip
+                db.executemany(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (c.id, c.article_id, c.index, c.start, c.end, c.embed_text)
+                        for c in pending.chunks
+                    ],
+                )
+                db.execute(
+                    "DELETE FROM chroma_journal WHERE article_id = ? AND version = ?",
+                    (article.id, article.version),
+                )
+                old = pending.replaces
+                if old and old.version != article.version:
+                    db.execute(
+                        "INSERT OR REPLACE INTO chroma_journal VALUES (?, ?, ?)",
+                        (old.id, old.version, old.chunk_count),
+                    )
+            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        self.recover()  # 4. old vectors out
+
+    def delete(self, article_ids: Iterable[str]) -> list[str]:
+        """Remove articles (and their vectors). Returns the ids that existed."""
+        removed = []
+        with self._transaction() as db:
+            for article_id in article_ids:
+                row = db.execute(
+                    "SELECT version, chunk_count FROM articles WHERE id = ?", (article_id,)
+                ).fetchone()
+                if row is None:
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO chroma_journal VALUES (?, ?, ?)",
+                    (article_id, row["version"], row["chunk_count"]),
+                )
+                db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+                db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+                removed.append(article_id)
+            if removed:
+                db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+        self.recover()
+        return removed
+
+    def log_run(self, started_at: str, inputs: Sequence[str], summary: dict[str, Any]) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO ingest_runs VALUES (?, ?, ?, ?)",
+                (started_at, _now(), json.dumps(list(inputs)), json.dumps(summary)),
+            )
+
+
+def open_library(settings: Settings, *, create: bool = True) -> Library:
+    return Library(settings, create=create)
+
+
+def data_dir_exists(path: Path) -> bool:
+    return (path / "library.sqlite").is_file()
