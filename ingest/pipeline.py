@@ -1,0 +1,324 @@
+"""The incremental ingest: load -> clean -> identify -> chunk -> embed -> commit.
+
+Unchanged articles are skipped before any model work; chunks of many articles are embedded in
+one batch (the model is the bottleneck; small batches waste it); each batch commits atomically
+through ``Library.commit``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.chunk import Chunker
+from ingest.clean import article_id, canonical_url, clean_body, clean_inline, content_hash
+from ingest.dates import parse_published
+from ingest.fetch import fetch
+from ingest.loaders import (
+    Document,
+    InputError,
+    LoadFailure,
+    LoadOptions,
+    LoadResult,
+    RawArticle,
+    loader_for,
+)
+from ingest.sources import Input, expand, is_url, read_file
+from rag.models import embedding_model, load_tokenizer
+from rag.settings import Settings, load_settings
+from rag.store import Library, PendingArticle
+from rag.types import Article
+
+MB = 1024 * 1024
+
+
+@dataclass
+class IngestSummary:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: int = 0
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)  # "location: reason", one per failure
+    notes: list[str] = field(default_factory=list)  # "location: note", e.g. summary-only entries
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    @property
+    def articles_seen(self) -> int:
+        return self.added + self.updated + self.unchanged
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def line(self) -> str:
+        return (
+            f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"removed {self.removed}, failed {self.failed} "
+            f"({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
+        )
+
+
+@dataclass
+class Progress:
+    """What a progress display needs, passed to ``on_progress`` after each step."""
+
+    articles: int  # seen so far (added + updated + unchanged + failed)
+    chunks: int  # embedded so far
+    elapsed: float
+    current: str
+
+
+def _identity(raw: RawArticle, url: str | None, text_hash: str) -> str:
+    if url:
+        return f"url:{url}"
+    if raw.identity:
+        return f"origin:{raw.identity}"
+    return f"hash:{text_hash}"
+
+
+def prepare(raw: RawArticle, settings: Settings) -> Article:
+    """Clean a raw record into an Article; raises InputError when nothing usable is left."""
+    body = clean_body(raw.body)
+    if not body:
+        raise InputError("no article text (empty after cleaning)")
+    if len(body) > settings.max_article_chars:
+        raise InputError(
+            f"article text is {len(body)} characters, over max_article_chars "
+            f"({settings.max_article_chars})"
+        )
+    title = clean_inline(raw.title) or body.split("\n", 1)[0][:120]
+    url = canonical_url(raw.url)
+    published = parse_published(raw.published)
+    notes = list(raw.notes)
+    if raw.published not in (None, "") and published is None:
+        notes.append(f"unparseable published date {str(raw.published)[:40]!r} kept as unknown")
+    text_hash = content_hash(title, body)
+    source, author = clean_inline(raw.source), clean_inline(raw.author)
+    version = content_hash(
+        "\x1f".join([text_hash, source or "", author or "", url or "", str(published or "")]), ""
+    )
+    return Article(
+        id=article_id(_identity(raw, url, text_hash)),
+        title=title,
+        body=body,
+        source=source,
+        url=url,
+        author=author,
+        published_date=published,
+        content_hash=text_hash,
+        version=version,
+        origin=raw.origin,
+        origin_key=raw.origin_key,
+        notes=notes,
+    )
+
+
+class IngestRun:
+    """One ingest into one library. Use ``ingest()`` unless you need the pieces."""
+
+    def __init__(
+        self,
+        library: Library,
+        settings: Settings,
+        *,
+        field_map: dict[str, str] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        on_failure: Callable[[str], None] | None = None,
+    ):
+        self.library = library
+        self.settings = settings
+        self.summary = IngestSummary()
+        self.options = LoadOptions(field_map=dict(field_map or {}), fetch=self._fetch)
+        self.on_progress = on_progress
+        self.on_failure = on_failure
+        self.chunker = Chunker(
+            load_tokenizer(settings.embed_model),
+            settings.chunk_tokens,
+            settings.chunk_overlap_tokens,
+        )
+        self._embedder = None
+        self._queue: list[PendingArticle] = []
+        self._queued_chunks = 0
+        self._hashes_this_run: dict[str, str] = {}
+        self.seen_ids: set[str] = set()
+        self.failed_origins: set[str] = set()
+        self._started = time.perf_counter()
+
+    # ---------------------------------------------------------------- inputs
+    def _fetch(self, url: str) -> Document:
+        return fetch(
+            url,
+            timeout_s=self.settings.fetch_timeout_s,
+            max_bytes=int(self.settings.max_fetch_mb * MB),
+        )
+
+    def read(self, item: Input) -> Iterator[LoadResult]:
+        """Everything one input yields; a whole-input problem becomes one failure."""
+        try:
+            if is_url(item.name):
+                doc = self._fetch(item.name)
+            else:
+                doc = read_file(item.name, int(self.settings.max_file_mb * MB))
+            produced = False
+            for result in loader_for(doc)(doc, self.options):
+                produced = True
+                yield result
+            if not produced:
+                yield LoadFailure(item.name, "no articles found")
+        except InputError as error:
+            yield LoadFailure(item.name, str(error))
+
+    def fail(self, failure: LoadFailure, origin: str | None = None) -> None:
+        self.summary.failed += 1
+        self.summary.errors.append(str(failure))
+        if origin:
+            self.failed_origins.add(origin)
+        if self.on_failure:
+            self.on_failure(str(failure))
+
+    # ---------------------------------------------------------------- articles
+    def add(self, raw: RawArticle) -> None:
+        try:
+            article = prepare(raw, self.settings)
+        except InputError as error:
+            self.fail(LoadFailure(raw.location, str(error)), raw.origin)
+            return
+        self.summary.notes.extend(f"{raw.location}: {note}" for note in article.notes)
+        if article.id in self.seen_ids:  # e.g. one URL twice in an export: first one wins
+            self.summary.unchanged += 1
+            self.summary.notes.append(f"{raw.location}: same article as an earlier input; skipped")
+            return
+        self.seen_ids.add(article.id)
+        existing = self.library.get(article.id)
+        if existing and existing.version == article.version:
+            self.summary.unchanged += 1
+            return
+        duplicate_of = self._hashes_this_run.get(article.content_hash)
+        if existing is None and duplicate_of is None:
+            twin = self.library.find_by_hash(article.content_hash)
+            duplicate_of = twin.id if twin else None
+        if duplicate_of and duplicate_of != article.id:  # same story under another URL or file
+            self.seen_ids.add(duplicate_of)
+            self.summary.unchanged += 1
+            return
+        self._hashes_this_run[article.content_hash] = article.id
+        chunks = self.chunker.split(article)
+        article.chunk_count = len(chunks)
+        self._queue.append(PendingArticle(article, chunks, [], replaces=existing))
+        self._queued_chunks += len(chunks)
+        if self._queued_chunks >= self.settings.embed_batch_size * 4:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._queue:
+            return
+        if self._embedder is None:
+            self._embedder = embedding_model(self.settings)
+        texts = [chunk.embed_text for pending in self._queue for chunk in pending.chunks]
+        vectors = self._embedder.encode(texts) if texts else []
+        position = 0
+        for pending in self._queue:
+            pending.vectors = vectors[position : position + len(pending.chunks)]
+            position += len(pending.chunks)
+        self.library.commit(self._queue)
+        for pending in self._queue:
+            if pending.replaces:
+                self.summary.updated += 1
+            else:
+                self.summary.added += 1
+        self.summary.chunks_embedded += len(texts)
+        self._queue, self._queued_chunks = [], 0
+
+    def report(self, current: str) -> None:
+        if self.on_progress:
+            s = self.summary
+            self.on_progress(
+                Progress(
+                    articles=s.added + s.updated + s.unchanged + s.failed + len(self._queue),
+                    chunks=s.chunks_embedded,
+                    elapsed=time.perf_counter() - self._started,
+                    current=current,
+                )
+            )
+
+    # ---------------------------------------------------------------- the run
+    def run(self, items: Sequence[Input] | Iterator[Input]) -> IngestSummary:
+        for item in items:
+            for result in self.read(item):
+                if isinstance(result, LoadFailure):
+                    self.fail(result, None if is_url(item.name) else os.path.abspath(item.name))
+                else:
+                    self.add(result)
+                self.report(item.name)
+        self.flush()
+        self.report("")
+        return self.summary
+
+    def sync(self, folders: Sequence[Path]) -> None:
+        """Remove articles that came from files under ``folders`` and were not seen this run.
+
+        Articles of files that failed to load are kept: a temporarily unreadable file must not
+        wipe its articles.
+        """
+        gone = []
+        for folder in folders:
+            prefix = os.path.join(os.path.abspath(folder), "")
+            for article_id_, origin, _key in self.library.articles_from(prefix):
+                if article_id_ not in self.seen_ids and origin not in self.failed_origins:
+                    gone.append(article_id_)
+        self.summary.removed += len(self.library.delete(gone))
+
+
+def ingest(
+    inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    settings: Settings | None = None,
+    *,
+    sync: bool = False,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    field_map: dict[str, str] | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_failure: Callable[[str], None] | None = None,
+    library: Library | None = None,
+) -> IngestSummary:
+    """Ingest files, folders and URLs into the library; returns the summary.
+
+    >>> from ingest import ingest
+    >>> summary = ingest(["data/sample"])            # doctest: +SKIP
+    >>> summary.added, summary.unchanged, summary.failed  # doctest: +SKIP
+    """
+    if isinstance(inputs, str | os.PathLike):
+        inputs = [inputs]
+    names = [os.fspath(item) for item in inputs]
+    settings = settings or load_settings()
+    started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    own_library = library is None
+    library = library or Library(settings)
+    try:
+        with library.writing():
+            run = IngestRun(
+                library,
+                settings,
+                field_map=field_map,
+                on_progress=on_progress,
+                on_failure=on_failure,
+            )
+            library.check_embedding(settings.embed_model)
+            run.run(expand(names, include, exclude))
+            if sync:
+                run.sync([Path(name) for name in names if not is_url(name) and Path(name).is_dir()])
+            run.summary.seconds = round(time.perf_counter() - run._started, 3)
+            library.log_run(started_at, names, run.summary.to_dict())
+            return run.summary
+    finally:
+        if own_library:
+            library.close()

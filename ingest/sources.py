@@ -1,0 +1,84 @@
+"""Turn what the user named (files, folders, URLs) into documents to load."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.loaders import SUPPORTED_SUFFIXES, Document, InputError
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class Input:
+    """A single file or URL to load. ``root`` is the folder it was found under, if any."""
+
+    name: str
+    root: Path | None = None
+
+
+def _matches(relative: str, patterns: Sequence[str]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def expand(
+    inputs: Sequence[str | os.PathLike[str]],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> Iterator[Input]:
+    """Files as named; folders recursively (hidden entries skipped), filtered by globs.
+
+    Without ``include``, a folder yields the files of supported types; a file named directly is
+    always tried, so an unsupported one gets a clear message instead of silence.
+    """
+    for given in inputs:
+        name = os.fspath(given)
+        if is_url(name):
+            yield Input(name)
+            continue
+        path = Path(name).expanduser()
+        if not path.is_dir():
+            yield Input(str(path))
+            continue
+        for file in sorted(path.rglob("*")):
+            relative = file.relative_to(path).as_posix()
+            if any(part.startswith(".") for part in relative.split("/")) or not file.is_file():
+                continue
+            if include:
+                if not _matches(relative, include):
+                    continue
+            elif file.suffix.lower() not in SUPPORTED_SUFFIXES:
+                continue
+            if exclude and _matches(relative, exclude):
+                continue
+            yield Input(str(file), root=path)
+
+
+def read_file(name: str, max_bytes: int) -> Document:
+    path = Path(name)
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise InputError("not a regular file")
+        if size > max_bytes:
+            raise InputError(f"file is {size} bytes, over the {max_bytes}-byte limit")
+        if size == 0:
+            raise InputError("empty file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file or folder") from None
+    except PermissionError:
+        raise InputError("permission denied") from None
+    except IsADirectoryError:
+        raise InputError("is a directory") from None
+    except OSError as error:
+        raise InputError(f"cannot read ({error.strerror})") from None
+    # abspath, not resolve(): --sync compares these prefixes, and resolve() dies on loops.
+    return Document(location=name, data=data, origin=os.path.abspath(path))
