@@ -1,0 +1,32 @@
+import socket
+
+import pytest
+
+from tests.conftest import guard
+
+
+def test_non_loopback_connection_is_refused_and_recorded():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        with pytest.raises(guard.NetworkBlocked):
+            sock.connect(("192.0.2.1", 80))  # TEST-NET-1: never routed
+    finally:
+        sock.close()
+    assert guard.violations
+    guard.violations.clear()  # this test expected it; don't fail in teardown
+
+
+def test_dns_lookup_of_outside_host_is_refused():
+    with pytest.raises(guard.NetworkBlocked):
+        socket.getaddrinfo("huggingface.co", 443)
+    guard.violations.clear()
+
+
+def test_loopback_is_allowed():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    client = socket.create_connection(server.getsockname(), timeout=2)
+    client.close()
+    server.close()
+    assert not guard.violations
