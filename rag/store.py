@@ -111,6 +111,14 @@ class StoredChunk:
 
 
 @dataclass
+class ChunkTable:
+    ids: list[str]
+    texts: list[str]
+    days: list[int]  # published day number, 0 = unknown
+    sources: list[str]  # "" = unknown
+
+
+@dataclass
 class PendingArticle:
     """An article ready to commit: its chunks and their vectors, and the version it replaces."""
 
@@ -134,9 +142,10 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
         value = getattr(article, key)
         if value:
             meta[key] = value
+    # 0 = unknown: a "not after as_of" filter keeps undated articles, a date range drops them.
+    meta["published_day"] = day_number(article.published_date) if article.published_date else 0
     if article.published_date:
         meta["published_date"] = article.published_date.isoformat()
-        meta["published_day"] = day_number(article.published_date)
     return meta
 
 
@@ -368,9 +377,27 @@ class Library:
         return found
 
     def all_chunk_texts(self) -> tuple[list[str], list[str]]:
-        """(ids, embed texts) of every committed chunk, in a stable order: the BM25 corpus."""
-        rows = self._query("SELECT id, embed_text FROM chunks ORDER BY id")
-        return [row["id"] for row in rows], [row["embed_text"] for row in rows]
+        """(ids, embed texts) of every committed chunk, in a stable order."""
+        table = self.chunk_table()
+        return table.ids, table.texts
+
+    def chunk_table(self) -> ChunkTable:
+        """Every committed chunk with what keyword search filters on: the BM25 corpus."""
+        rows = self._query(
+            "SELECT c.id, c.embed_text, a.published_date, a.source FROM chunks c "
+            "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+        )
+        return ChunkTable(
+            ids=[row["id"] for row in rows],
+            texts=[row["embed_text"] for row in rows],
+            days=[
+                day_number(date.fromisoformat(row["published_date"]))
+                if row["published_date"]
+                else 0
+                for row in rows
+            ],
+            sources=[row["source"] or "" for row in rows],
+        )
 
     def stats(self) -> dict[str, Any]:
         row = self._query(
