@@ -1,0 +1,240 @@
+"""Time expressions in a question -> a window of publication dates, anchored at ``as_of``.
+
+The table of expressions and their windows is in ``docs/dates.md`` (and tested row by row in
+``tests/unit/test_dates_expressions.py``).
+
+Why "this week" is rolling (7 days) and not Monday..as_of: a question asked on a Monday about
+"this week" means the news of the past days, and news quizzes are written that way.
+
+Filters apply to publication dates with a grace period: reports about an event appear on the
+days after it, so a window [start, end] admits articles published in [start - 1, end + grace],
+never after as_of. If a filtered search finds nothing, the engine widens the window and records
+that in the answer's debug info. "Boost" windows filter nothing; they lift articles inside them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
+_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
+_NUMBER_WORDS = {
+    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "few": 3, "couple of": 2, "several": 4,
+}  # fmt: skip
+_COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """Publication dates an answer should come from (inclusive)."""
+
+    start: date
+    end: date
+    expression: str
+    use: Literal["filter", "boost"] = "filter"
+
+    def contains(self, day: date | None) -> bool:
+        return day is not None and self.start <= day <= self.end
+
+    def widened(self, factor: int, as_of: date) -> DateWindow:
+        """The same window reaching ``factor`` times as far back (for empty results)."""
+        span = max((self.end - self.start).days + 1, 7)
+        return DateWindow(self.start - timedelta(days=span * (factor - 1)), as_of, self.expression)
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "expression": self.expression,
+            "use": self.use,
+        }
+
+
+def _month_range(year: int, month: int) -> tuple[date, date]:
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _latest_month(month: int, as_of: date) -> int:
+    """Year of the latest given month that is not after as_of."""
+    return as_of.year if month <= as_of.month else as_of.year - 1
+
+
+def _count(text: str) -> int:
+    return int(text) if text.isdigit() else _NUMBER_WORDS[text]
+
+
+def _grace(start: date, end: date) -> int:
+    """Days after a window in which reports about it still appear."""
+    return min(7, max(1, ((end - start).days + 1) // 4))
+
+
+# Each rule: a pattern and a function (match, as_of) -> (start, end[, use]).
+_Rule = tuple[re.Pattern[str], object]
+
+
+def _rules() -> list[_Rule]:
+    def r(pattern: str):
+        def register(function):
+            rules.append((re.compile(pattern, re.IGNORECASE), function))
+            return function
+
+        return register
+
+    rules: list[_Rule] = []
+
+    @r(
+        r"\b(?:in|during|since|over)\s+(?:the\s+)?(?:past|last)\s+"
+        + _COUNT
+        + r"\s+(day|week|month|year)s?\b"
+    )
+    @r(r"\b(?:the\s+)?(?:past|last)\s+" + _COUNT + r"\s+(day|week|month|year)s?\b")
+    def _past_n(m, as_of):
+        days = _count(m.group(1).lower()) * _UNIT_DAYS[m.group(2).lower()]
+        return as_of - timedelta(days=days - 1), as_of
+
+    @r(_COUNT + r"\s+(day|week|month|year)s?\s+ago\b")
+    def _ago(m, as_of):
+        days = _count(m.group(1).lower()) * _UNIT_DAYS[m.group(2).lower()]
+        point = as_of - timedelta(days=days)
+        slack = timedelta(days=max(1, days // 4))
+        return point - slack, min(as_of, point + slack)
+
+    @r(r"\bsince\s+" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b")
+    def _since_day(m, as_of):
+        month, day = MONTHS[m.group(1).lower()], int(m.group(2))
+        year = int(m.group(3)) if m.group(3) else _latest_month(month, as_of)
+        return date(year, month, min(day, calendar.monthrange(year, month)[1])), as_of
+
+    @r(r"\bsince\s+" + _MONTH + r"(?:\s+(\d{4}))?\b")
+    def _since_month(m, as_of):
+        month = MONTHS[m.group(1).lower()]
+        year = int(m.group(2)) if m.group(2) else _latest_month(month, as_of)
+        return date(year, month, 1), as_of
+
+    @r(r"\bsince\s+(\d{4})\b")
+    def _since_year(m, as_of):
+        return date(int(m.group(1)), 1, 1), as_of
+
+    @r(r"\b(?:on\s+)?" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(\d{4}))?\b")
+    def _day(m, as_of):
+        month, day = MONTHS[m.group(1).lower()], int(m.group(2))
+        year = int(m.group(3)) if m.group(3) else _latest_month(month, as_of)
+        found = date(year, month, min(day, calendar.monthrange(year, month)[1]))
+        return found, found
+
+    @r(r"\b(?:in|during|of)?\s*" + _MONTH + r",?\s+(\d{4})\b")
+    def _month_year(m, as_of):
+        return _month_range(int(m.group(2)), MONTHS[m.group(1).lower()])
+
+    @r(r"\b(?:in|during)\s+" + _MONTH + r"(?!\s+\d)\b")
+    def _month(m, as_of):
+        month = MONTHS[m.group(1).lower()]
+        return _month_range(_latest_month(month, as_of), month)
+
+    @r(r"\b(?:in|during)\s+(\d{4})\b")
+    def _year(m, as_of):
+        year = int(m.group(1))
+        return date(year, 1, 1), date(year, 12, 31)
+
+    @r(r"\btoday\b|\bthis morning\b|\btonight\b")
+    def _today(m, as_of):
+        return as_of, as_of
+
+    @r(r"\byesterday\b|\blast night\b")
+    def _yesterday(m, as_of):
+        return as_of - timedelta(days=1), as_of - timedelta(days=1)
+
+    @r(r"\blast\s+weekend\b")
+    def _last_weekend(m, as_of):
+        saturday = as_of - timedelta(days=(as_of.weekday() - 5) % 7)
+        if saturday + timedelta(days=1) >= as_of:  # still in (or just at) this weekend
+            saturday -= timedelta(days=7)
+        return saturday - timedelta(days=1), saturday + timedelta(days=1)
+
+    @r(r"\b(?:this|over the)\s+(?:past\s+)?weekend\b")
+    def _this_weekend(m, as_of):
+        saturday = as_of - timedelta(days=(as_of.weekday() - 5) % 7)
+        return saturday - timedelta(days=1), min(as_of, saturday + timedelta(days=1))
+
+    @r(r"\blast\s+week\b|\bthe\s+previous\s+week\b|\bthe\s+week\s+before\b")
+    def _last_week(m, as_of):
+        monday = as_of - timedelta(days=as_of.weekday() + 7)
+        return monday, monday + timedelta(days=6)
+
+    @r(r"\b(?:this|past|earlier this)\s+(?:past\s+)?week\b|\bthis\s+week's\b")
+    def _this_week(m, as_of):
+        return as_of - timedelta(days=6), as_of
+
+    @r(r"\blast\s+month\b|\bthe\s+previous\s+month\b")
+    def _last_month(m, as_of):
+        first = as_of.replace(day=1) - timedelta(days=1)
+        return _month_range(first.year, first.month)
+
+    @r(r"\b(?:this|earlier this)\s+month\b")
+    def _this_month(m, as_of):
+        return as_of.replace(day=1), as_of
+
+    @r(r"\blast\s+year\b|\bthe\s+previous\s+year\b")
+    def _last_year(m, as_of):
+        return date(as_of.year - 1, 1, 1), date(as_of.year - 1, 12, 31)
+
+    @r(r"\b(?:this|earlier this)\s+year\b")
+    def _this_year(m, as_of):
+        return date(as_of.year, 1, 1), as_of
+
+    @r(r"\bon\s+(" + "|".join(WEEKDAYS) + r")\b")
+    def _weekday(m, as_of):
+        back = (as_of.weekday() - WEEKDAYS.index(m.group(1).lower())) % 7
+        day = as_of - timedelta(days=back)
+        return day, day
+
+    @r(r"\b(?:in\s+)?recent\s+months\b|\bthe\s+past\s+few\s+months\b")
+    def _recent_months(m, as_of):
+        return as_of - timedelta(days=89), as_of, "boost"
+
+    @r(
+        r"\brecent(?:ly)?\b|\blately\b|\blatest\b|\bthese\s+days\b|\bin\s+recent\s+weeks\b|\bnewly\b"
+    )
+    def _recently(m, as_of):
+        return as_of - timedelta(days=29), as_of, "boost"
+
+    return rules
+
+
+_RULES = _rules()
+
+
+def resolve_time_expression(question: str, as_of: date) -> DateWindow | None:
+    """The first time expression in ``question``, or None: no expression, no filter."""
+    for pattern, resolve in _RULES:
+        match = pattern.search(question)
+        if not match:
+            continue
+        result = resolve(match, as_of)  # type: ignore[operator]
+        start, end = result[0], min(result[1], as_of)
+        use = result[2] if len(result) > 2 else "filter"
+        if start > as_of:  # e.g. "in December" asked in January of the same year
+            continue
+        return DateWindow(start, end, match.group(0).strip(), use)
+    return None
+
+
+def publication_window(window: DateWindow, as_of: date) -> tuple[date, date]:
+    """Publication dates admitted for an event window: a day before, a grace period after."""
+    end = min(as_of, window.end + timedelta(days=_grace(window.start, window.end)))
+    return window.start - timedelta(days=1), end
+
+
+def strip_expression(question: str, window: DateWindow | None) -> str:
+    """The question without its time expression, for retrieval (dates are filtered instead)."""
+    if window is None or window.use == "boost":
+        return question
+    return re.sub(r"\s{2,}", " ", question.replace(window.expression, " ")).strip()

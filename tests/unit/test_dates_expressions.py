@@ -1,0 +1,140 @@
+"""The time-expression table of docs/dates.md, row by row (as_of = Friday 2023-03-17)."""
+
+from datetime import date
+
+import pytest
+
+from rag.dates import publication_window, resolve_time_expression, strip_expression
+
+AS_OF = date(2023, 3, 17)  # a Friday
+
+TABLE = [
+    ("What happened today?", "today", (date(2023, 3, 17), date(2023, 3, 17)), "filter"),
+    ("Who resigned yesterday?", "yesterday", (date(2023, 3, 16), date(2023, 3, 16)), "filter"),
+    (
+        "What did Congress pass this week?",
+        "this week",
+        (date(2023, 3, 11), date(2023, 3, 17)),
+        "filter",
+    ),
+    (
+        "What happened this past week?",
+        "this past week",
+        (date(2023, 3, 11), date(2023, 3, 17)),
+        "filter",
+    ),
+    ("Who won last week?", "last week", (date(2023, 3, 6), date(2023, 3, 12)), "filter"),
+    (
+        "What happened this weekend?",
+        "this weekend",
+        (date(2023, 3, 10), date(2023, 3, 12)),
+        "filter",
+    ),
+    ("What did she say on Monday?", "on Monday", (date(2023, 3, 13), date(2023, 3, 13)), "filter"),
+    ("What happened on Friday?", "on Friday", (date(2023, 3, 17), date(2023, 3, 17)), "filter"),
+    (
+        "What was announced this month?",
+        "this month",
+        (date(2023, 3, 1), date(2023, 3, 17)),
+        "filter",
+    ),
+    ("What happened last month?", "last month", (date(2023, 2, 1), date(2023, 2, 28)), "filter"),
+    ("Who won this year?", "this year", (date(2023, 1, 1), date(2023, 3, 17)), "filter"),
+    ("Who won last year?", "last year", (date(2022, 1, 1), date(2022, 12, 31)), "filter"),
+    (
+        "What happened in March 2022?",
+        "in March 2022",
+        (date(2022, 3, 1), date(2022, 3, 31)),
+        "filter",
+    ),
+    (
+        "What happened in December?",
+        "in December",
+        (date(2022, 12, 1), date(2022, 12, 31)),
+        "filter",
+    ),
+    ("What happened in March?", "in March", (date(2023, 3, 1), date(2023, 3, 17)), "filter"),
+    ("Who won in 2021?", "in 2021", (date(2021, 1, 1), date(2021, 12, 31)), "filter"),
+    ("What happened on March 3?", "on March 3", (date(2023, 3, 3), date(2023, 3, 3)), "filter"),
+    ("What has changed since June?", "since June", (date(2022, 6, 1), date(2023, 3, 17)), "filter"),
+    (
+        "What has changed since June 2021?",
+        "since June 2021",
+        (date(2021, 6, 1), date(2023, 3, 17)),
+        "filter",
+    ),
+    ("Who has led since 2020?", "since 2020", (date(2020, 1, 1), date(2023, 3, 17)), "filter"),
+    (
+        "What happened in the past 3 days?",
+        "the past 3 days",
+        (date(2023, 3, 15), date(2023, 3, 17)),
+        "filter",
+    ),
+    (
+        "What happened over the last two weeks?",
+        "the last two weeks",
+        (date(2023, 3, 4), date(2023, 3, 17)),
+        "filter",
+    ),
+    (
+        "What happened two weeks ago?",
+        "two weeks ago",
+        (date(2023, 2, 28), date(2023, 3, 6)),
+        "filter",
+    ),
+    ("What was announced recently?", "recently", (date(2023, 2, 16), date(2023, 3, 17)), "boost"),
+    (
+        "What has Tehran revealed in recent months?",
+        "in recent months",
+        (date(2022, 12, 18), date(2023, 3, 17)),
+        "boost",
+    ),
+    ("What are the latest numbers?", "latest", (date(2023, 2, 16), date(2023, 3, 17)), "boost"),
+]
+
+
+@pytest.mark.parametrize(("question", "expression", "window", "use"), TABLE)
+def test_expression_table(question, expression, window, use):
+    found = resolve_time_expression(question, AS_OF)
+    assert found is not None
+    assert found.expression == expression
+    assert (found.start, found.end) == window
+    assert found.use == use
+    assert found.end <= AS_OF
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who heads the U.N. nuclear watchdog?", "What may happen to the bill?", "Who is Mayor Day?"],
+)
+def test_no_expression_no_filter(question):
+    assert resolve_time_expression(question, AS_OF) is None
+
+
+def test_weekend_on_sunday_is_this_weekend():
+    sunday = date(2023, 3, 19)
+    window = resolve_time_expression("What happened this weekend?", sunday)
+    assert (window.start, window.end) == (date(2023, 3, 17), date(2023, 3, 19))
+
+
+def test_publication_window_allows_later_reports_but_never_the_future():
+    window = resolve_time_expression("Who won last week?", AS_OF)
+    first, last = publication_window(window, AS_OF)
+    assert first == date(2023, 3, 5) and last == date(2023, 3, 13)
+    today = resolve_time_expression("What happened today?", AS_OF)
+    assert publication_window(today, AS_OF)[1] == AS_OF
+
+
+def test_widening_reaches_further_back():
+    window = resolve_time_expression("What happened yesterday?", AS_OF)
+    wider = window.widened(4, AS_OF)
+    assert wider.start < window.start and wider.end == AS_OF
+
+
+def test_filter_expression_is_removed_from_the_retrieval_query():
+    window = resolve_time_expression("What did Congress pass this week?", AS_OF)
+    assert (
+        strip_expression("What did Congress pass this week?", window) == "What did Congress pass ?"
+    )
+    boost = resolve_time_expression("What was announced recently?", AS_OF)
+    assert strip_expression("What was announced recently?", boost) == "What was announced recently?"
