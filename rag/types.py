@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 class Article(BaseModel):
@@ -41,3 +41,60 @@ class Chunk(BaseModel):
 def day_number(value: date) -> int:
     """Days since 0001-01-01, an integer Chroma can range-filter on."""
     return value.toordinal()
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with its article's metadata and how it was found."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    author: str | None = None
+    published_date: date | None = None
+    text: str
+    start: int  # offsets of ``text`` in the article body
+    end: int
+    score: float = 0.0  # fused retrieval score
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+class Citation(BaseModel):
+    """A numbered source for the answer: the exact supporting sentence and where it is."""
+
+    n: int
+    article_id: str
+    chunk_id: str
+    title: str
+    source: str | None = None
+    url: str | None = None
+    published_date: date | None = None
+    quote: str  # the supporting sentence, verbatim from the article body
+    start: int  # offsets of ``quote`` in the article body
+    end: int
+    score: float  # how well the quote supports the cited statement (0..1)
+    passage: str = ""  # the retrieved passage around the quote (for display)
+    passage_start: int = 0
+
+
+class Answer(BaseModel):
+    """What ``engine.ask`` returns. ``model_dump(mode="json")`` is JSON-safe."""
+
+    question: str
+    text: str  # with [n] markers
+    short_answer: str | None = None
+    refused: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    closest: list[Passage] = Field(default_factory=list)  # shown with refusals
+    timings: dict[str, float] = Field(default_factory=dict)  # ms per stage
+    answerer: str = "extractive"
+    as_of: date | None = None
+    debug: dict[str, object] = Field(default_factory=dict)
+
+    # Every passage retrieved for the question (not serialised): LlamaIndex source nodes.
+    _passages: list[Passage] = PrivateAttr(default_factory=list)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
