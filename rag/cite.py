@@ -1,0 +1,190 @@
+"""Citations that point at the exact supporting sentence, verified after generation.
+
+Support judgement (documented, used by the answerers and the eval): an answer statement is
+supported by a passage when one sentence of the passage contains at least
+``SUPPORT_THRESHOLD`` of the statement's content words (stemmed, stopwords removed, weighted by
+rarity in the library), or, when an embedding model is given, that share is at least half the
+threshold and the sentence is semantically close (cosine >= ``SEMANTIC_THRESHOLD``). The
+quote of a citation is that best sentence, verbatim, with its offsets in the article body.
+
+Verification of a draft with ``[n]`` markers: each statement keeps the cited passages that
+support it; a citation to a passage that does not support it is moved to the passage that does
+best (if any passes); an unsupported statement is dropped. No supported statement left means
+the answer is a refusal. Citations are renumbered 1..k in order of first use, and can only point
+at passages that were retrieved for this question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from rag.keyword import terms
+from rag.text import sentence_spans
+from rag.types import Citation, Passage
+
+SUPPORT_THRESHOLD = 0.5
+SEMANTIC_THRESHOLD = 0.6
+MARKER = re.compile(r"\s*\[(\d{1,2})\](?:\s*\[(\d{1,2})\])*")
+_ANY_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+Weights = Callable[[str], float]
+
+
+def content_terms(text: str) -> list[str]:
+    return terms(text)
+
+
+@dataclass
+class SentenceSupport:
+    score: float  # weighted share of the statement's terms found in the sentence (0..1)
+    start: int  # absolute offsets in the article body
+    end: int
+    quote: str
+
+
+@dataclass
+class Statement:
+    text: str  # without markers
+    cited: list[int] = field(default_factory=list)  # 1-based passage numbers
+
+
+def best_support(
+    statement: str,
+    passage: Passage,
+    weight: Weights | None = None,
+    similarity: Callable[[str, list[str]], list[float]] | None = None,
+) -> SentenceSupport | None:
+    """The passage sentence that best supports ``statement`` (or None for an empty passage)."""
+    terms = set(content_terms(statement))
+    spans = sentence_spans(passage.text)
+    if not spans:
+        return None
+    weight = weight or (lambda term: 1.0)
+    total = sum(weight(t) for t in terms) or 1.0
+    scored = []
+    for start, end in spans:
+        sentence_terms = set(content_terms(passage.text[start:end]))
+        scored.append((sum(weight(t) for t in terms & sentence_terms) / total, start, end))
+    if similarity is not None:
+        cosines = similarity(statement, [passage.text[s:e] for _, s, e in scored])
+        scored = [
+            (_semantic(score) if cos >= SEMANTIC_THRESHOLD else score, s, e)
+            for (score, s, e), cos in zip(scored, cosines, strict=True)
+        ]
+    score, start, end = max(scored)
+    return SentenceSupport(
+        score=score,
+        start=passage.start + start,
+        end=passage.start + end,
+        quote=passage.text[start:end],
+    )
+
+
+def _semantic(lexical: float) -> float:
+    """A semantically close sentence with half the needed words counts as support."""
+    return max(lexical, SUPPORT_THRESHOLD) if lexical >= SUPPORT_THRESHOLD / 2 else lexical
+
+
+def split_statements(draft: str) -> list[Statement]:
+    """Sentences of a draft answer with the [n] markers that follow or end them."""
+    statements = []
+    for start, end in sentence_spans(draft):
+        sentence = draft[start:end]
+        cited = [int(n) for n in _ANY_MARKER.findall(sentence)]
+        text = _ANY_MARKER.sub("", sentence)
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
+        if text and not re.fullmatch(r"[\W_]*", text):
+            statements.append(Statement(text, cited))
+        elif cited and statements:  # a marker that landed after the sentence break
+            statements[-1].cited.extend(cited)
+    return statements
+
+
+@dataclass
+class Verified:
+    text: str
+    citations: list[Citation]
+    dropped: list[str]  # statements removed as unsupported
+    moved: int  # citations moved to the passage that supports them
+
+    @property
+    def refused(self) -> bool:
+        return not self.citations
+
+
+def verify(
+    draft: str,
+    passages: Sequence[Passage],
+    weight: Weights | None = None,
+    similarity: Callable[[str, list[str]], list[float]] | None = None,
+) -> Verified:
+    """Keep only supported statements, each citing a passage that supports it (see module doc)."""
+    kept: list[tuple[str, list[tuple[int, SentenceSupport]]]] = []
+    dropped: list[str] = []
+    moved = 0
+    for statement in split_statements(draft):
+        supports = {
+            n: best_support(statement.text, passages[n - 1], weight, similarity)
+            for n in range(1, len(passages) + 1)
+        }
+        good = [
+            (n, s) for n, s in supports.items() if s is not None and s.score >= SUPPORT_THRESHOLD
+        ]
+        cited_good = [(n, s) for n, s in good if n in statement.cited]
+        if cited_good:
+            chosen = cited_good
+        elif good:
+            chosen = [max(good, key=lambda item: item[1].score)]
+            moved += 1 if statement.cited else 0
+        else:
+            dropped.append(statement.text)
+            continue
+        kept.append((statement.text, chosen))
+
+    numbers: dict[tuple[int, int], int] = {}  # (passage, quote start) -> citation number
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for text, chosen in kept:
+        markers = []
+        for n, support in chosen:
+            key = (n, support.start)
+            if key not in numbers:
+                numbers[key] = len(citations) + 1
+                citations.append(make_citation(numbers[key], passages[n - 1], support))
+            markers.append(f"[{numbers[key]}]")
+        body = text.rstrip()
+        trailing = body[-1] if body and body[-1] in ".!?" else ""
+        body = body[:-1] if trailing else body
+        parts.append(f"{body} {''.join(markers)}{trailing or '.'}")
+    return Verified(" ".join(parts), citations, dropped, moved)
+
+
+def make_citation(n: int, passage: Passage, support: SentenceSupport) -> Citation:
+    return Citation(
+        n=n,
+        article_id=passage.article_id,
+        chunk_id=passage.chunk_id,
+        title=passage.title,
+        source=passage.source,
+        url=passage.url,
+        published_date=passage.published_date,
+        quote=support.quote,
+        start=support.start,
+        end=support.end,
+        score=round(support.score, 3),
+        passage=passage.text,
+        passage_start=passage.start,
+    )
+
+
+def idf_weights(document_frequency: Callable[[str], int], documents: int) -> Weights:
+    """Rare words weigh more: "Grossi" matters, "said" hardly does."""
+
+    def weight(term: str) -> float:
+        df = document_frequency(term)
+        return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+
+    return weight
