@@ -197,6 +197,64 @@ class _IngestProgress:
         )
 
 
+# ---------------------------------------------------------------------------------- ask
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Answer as of this day (YYYY-MM-DD)")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only these sources (repeatable)")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD)")] = None,
+    answerer: Annotated[
+        str | None, typer.Option(help="extractive (default) or llm", show_default=False)
+    ] = None,
+    llm_base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server for --answerer llm")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON")] = False,
+) -> None:
+    """Ask a question; the answer cites the exact sentences it comes from."""
+    from rag.engine import QueryError, open_engine
+    from rag.store import LibraryError
+
+    extra = {"llm_base_url": llm_base_url, "llm_backend": "openai" if llm_base_url else None}
+    try:
+        engine = open_engine(**State.overrides, **{k: v for k, v in extra.items() if v})
+        answer = engine.ask(
+            question, as_of=as_of, sources=source, since=since, until=until, answerer=answerer
+        )
+    except (QueryError, LibraryError) as error:
+        fail(str(error))
+    if as_json:
+        print(answer.to_json())
+        return
+    style = "yellow" if answer.refused else "bold"
+    out.print(answer.text, style=style, highlight=False, markup=False)
+    if answer.short_answer:
+        out.print(f"[dim]short answer:[/] {answer.short_answer}", highlight=False)
+    for citation in answer.citations:
+        _print_source(citation.n, citation.title, citation.source, citation.published_date,
+                      citation.url, citation.quote)  # fmt: skip
+    if answer.refused and answer.closest:
+        out.print("\n[dim]These come closest:[/]")
+        for number, passage in enumerate(answer.closest, 1):
+            _print_source(number, passage.title, passage.source, passage.published_date,
+                          passage.url, None)  # fmt: skip
+
+
+def _print_source(n, title, source, published, url, quote) -> None:
+    date = published.isoformat() if published else "date unknown"
+    out.print(f"\n[bold][{n}][/] {title}", highlight=False, markup=True, soft_wrap=True)
+    out.print(f"    {source or 'source unknown'} · {date}" + (f" · {url}" if url else ""),
+              style="dim", highlight=False, markup=False)  # fmt: skip
+    if quote:
+        out.print(f"    “{quote}”", highlight=False, markup=False)
+
+
 # ---------------------------------------------------------------------------------- library
 @app.command("list")
 def list_articles(
@@ -261,6 +319,8 @@ def show(article: Annotated[str, typer.Argument(help="Id, id prefix, URL or reco
 @app.command()
 def delete(articles: Annotated[list[str], typer.Argument(help="Ids (or prefixes, URLs)")]) -> None:
     """Remove articles and their vectors."""
+    from rag import keyword
+
     with open_existing_library() as library:
         resolved, missing = [], []
         for key in articles:
@@ -268,6 +328,7 @@ def delete(articles: Annotated[list[str], typer.Argument(help="Ids (or prefixes,
             (resolved.append(found.id) if found else missing.append(key))
         with library.writing():
             removed = library.delete(resolved)
+            keyword.refresh(library)
     for key in missing:
         err.print(f"[red]not found:[/] {key}", highlight=False)
     out.print(f"removed {len(removed)}")

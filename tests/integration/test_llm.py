@@ -1,0 +1,90 @@
+"""The LLM answerer for real: SmolLM2 in-process, and through a real OpenAI-compatible server
+process (xllamacpp's built-in llama.cpp server) on 127.0.0.1. SmolLM2-135M is weak: these tests
+check the plumbing and the verification, not its wisdom."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import rag
+from ingest import ingest
+from rag.models import bundled_gguf_path
+from tests.conftest import SAMPLE, subprocess_env
+from tests.integration.conftest import free_port, wait_for
+
+pytestmark = pytest.mark.slow
+
+HELPER = Path(__file__).parents[1] / "helpers" / "llm_server.py"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("llm-lib")
+    ingest([SAMPLE], rag.load_settings(data_dir=path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(HELPER), str(bundled_gguf_path()), str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=subprocess_env(),
+    )  # fmt: skip
+    try:
+        wait_for(f"http://127.0.0.1:{port}/v1/models", process, seconds=120)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def assert_verified(engine, answer):
+    """Whatever the model said, every kept citation quotes the article exactly."""
+    assert answer.answerer == "llm"
+    if answer.refused:
+        assert answer.citations == []
+        return
+    assert answer.citations
+    for citation in answer.citations:
+        body = engine.library.get(citation.article_id).body
+        assert body[citation.start : citation.end] == citation.quote
+        assert citation.score >= 0.5
+    assert "[1]" in answer.text
+
+
+def test_local_smollm2_in_process(data_dir):
+    engine = rag.open_engine(data_dir, answerer="llm", llm_max_tokens=96)
+    answer = engine.ask("Who heads the U.N. nuclear watchdog?")
+    assert_verified(engine, answer)
+    assert "raw" in answer.debug["answerer"]  # the model really generated something
+    pieces = list(engine.stream("Who responded to Khamenei on behalf of the White House?"))
+    assert isinstance(pieces[-1], rag.Answer)
+    assert any(isinstance(p, str) and p for p in pieces[:-1])  # tokens streamed
+    assert_verified(engine, pieces[-1])
+
+
+def test_openai_compatible_server_process(data_dir, llm_server):
+    engine = rag.open_engine(
+        data_dir, answerer="llm", llm_backend="openai", llm_base_url=llm_server, llm_max_tokens=96
+    )
+    answer = engine.ask("Who heads the U.N. nuclear watchdog?")
+    assert_verified(engine, answer)
+    assert answer.debug["answerer"]["raw"]
+    streamed = list(engine.stream("Who heads the U.N. nuclear watchdog?"))
+    assert any(isinstance(p, str) and p for p in streamed[:-1])
+    assert_verified(engine, streamed[-1])
+    follow_up = engine.chat(
+        [("Who said Iran will not be coerced?", "Khamenei [1].")], "and who answered him?"
+    )
+    assert follow_up.debug["standalone_question"]
+
+
+def test_llm_unsupported_claims_never_reach_the_answer(data_dir):
+    engine = rag.open_engine(data_dir, answerer="llm", llm_max_tokens=96)
+    answer = engine.ask("What is the capital of Australia?")
+    assert "Canberra" not in answer.text or all("Canberra" in c.quote for c in answer.citations)
