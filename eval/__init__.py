@@ -1,0 +1,1 @@
+"""Score newsrag against gold answers. Uses only the public APIs of ``rag`` and ``ingest``."""
