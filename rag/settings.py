@@ -58,12 +58,15 @@ class Settings(BaseSettings):
     max_article_chars: int = Field(400_000, ge=1000)
 
     # --- retrieval and answering -------------------------------------------------------------
+    retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50)
     candidates: int = Field(40, ge=1, le=500)  # per retriever, before fusion
     max_chunks_per_article: int = Field(2, ge=1)
     answerer: Literal["extractive", "llm"] = "extractive"
-    refusal_threshold: float = 0.42
+    refusal_threshold: float = 0.50  # extractive; calibrated on the dev set (docs/refusal.md)
     max_question_chars: int = Field(1000, ge=10)
+    # "As of" means as of: articles published after as_of are not shown (undated ones are).
+    hide_future: bool = True
 
     # --- LLM backend (answerer="llm") --------------------------------------------------------
     llm_backend: Literal["local", "openai"] = "local"
