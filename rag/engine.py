@@ -257,7 +257,7 @@ class NewsQueryEngine(CustomQueryEngine):
             question=question,
             text=REFUSAL,
             refused=True,
-            closest=context.passages[:3],
+            closest=list({p.article_id: p for p in reversed(context.passages)}.values())[::-1][:3],
             answerer=chosen.name,
             as_of=day,
             debug=debug,
