@@ -18,7 +18,7 @@ from rag import keyword
 from rag.dates import DateWindow
 from rag.models import LocalEmbedding
 from rag.settings import Settings
-from rag.store import Library, StoredChunk
+from rag.store import Library
 from rag.types import Passage, day_number
 
 RRF_K = 60  # the usual constant: ranks matter, raw scores (cosine vs BM25) don't mix
@@ -59,24 +59,6 @@ class SearchResult:
     dense_ms: float = 0.0
     keyword_ms: float = 0.0
     debug: dict[str, Any] = field(default_factory=dict)
-
-
-def _passage(chunk: StoredChunk, score: float, dense: int | None, kw: int | None) -> Passage:
-    return Passage(
-        chunk_id=chunk.id,
-        article_id=chunk.article_id,
-        title=chunk.title,
-        source=chunk.source,
-        url=chunk.url,
-        author=chunk.author,
-        published_date=chunk.published_date,
-        text=chunk.text,
-        start=chunk.start,
-        end=chunk.end,
-        score=score,
-        dense_rank=dense,
-        keyword_rank=kw,
-    )
 
 
 class HybridRetriever(BaseRetriever):
@@ -155,8 +137,12 @@ class HybridRetriever(BaseRetriever):
                 continue
             per_article_count[chunk.article_id] += 1
             result.passages.append(
-                _passage(
-                    chunk, scores[chunk_id], dense_rank.get(chunk_id), keyword_rank.get(chunk_id)
+                chunk.model_copy(
+                    update={
+                        "score": scores[chunk_id],
+                        "dense_rank": dense_rank.get(chunk_id),
+                        "keyword_rank": keyword_rank.get(chunk_id),
+                    }
                 )
             )
             if len(result.passages) >= top_k:

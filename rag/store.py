@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from rag import offline as _offline  # noqa: F401
 from rag.settings import Settings
-from rag.types import Article, Chunk, day_number
+from rag.types import Article, Chunk, Passage, day_number
 
 SCHEMA_VERSION = 1
 
@@ -91,23 +91,6 @@ class LibraryError(RuntimeError):
 
 def chunk_ids(article_id: str, version: str, count: int) -> list[str]:
     return [f"{article_id}-{version[:10]}-{index}" for index in range(count)]
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A committed chunk joined with its article's metadata: what retrieval hands on."""
-
-    id: str
-    article_id: str
-    index: int
-    start: int
-    end: int
-    text: str
-    title: str
-    source: str | None
-    url: str | None
-    author: str | None
-    published_date: date | None
 
 
 @dataclass
@@ -345,10 +328,11 @@ class Library:
         )
         return [row["source"] for row in rows]
 
-    def stored_chunks(self, ids: Iterable[str]) -> dict[str, StoredChunk]:
-        """Committed chunks by id. Ids Chroma returns but SQLite doesn't know are not visible."""
+    def stored_chunks(self, ids: Iterable[str]) -> dict[str, Passage]:
+        """Committed chunks by id, as passages (unscored). Ids Chroma returns but SQLite doesn't
+        know are not visible."""
         wanted = list(dict.fromkeys(ids))
-        found: dict[str, StoredChunk] = {}
+        found: dict[str, Passage] = {}
         for offset in range(0, len(wanted), 500):
             batch = wanted[offset : offset + 500]
             marks = ",".join("?" * len(batch))
@@ -359,10 +343,9 @@ class Library:
                 batch,
             )
             for row in rows:
-                found[row["id"]] = StoredChunk(
-                    id=row["id"],
+                found[row["id"]] = Passage(
+                    chunk_id=row["id"],
                     article_id=row["article_id"],
-                    index=row["chunk_index"],
                     start=row["start"],
                     end=row["end"],
                     text=row["body"][row["start"] : row["end"]],
