@@ -31,6 +31,7 @@ class GoldQuestion:
     gold_article_ids: tuple[str, ...] = ()
     answer_type: str | None = None
     relative_time: bool = False
+    location: str = ""  # file:line, for error messages
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -83,6 +84,7 @@ def load_questions(path: str | Path) -> list[GoldQuestion]:
                 gold_article_ids=tuple(str(i) for i in gold_ids),
                 answer_type=record.get("answer_type"),
                 relative_time=bool(record.get("relative_time", False)),
+                location=where,
                 extra={k: v for k, v in record.items() if k not in known},
             )
         )

@@ -255,6 +255,65 @@ def _print_source(n, title, source, published, url, quote) -> None:
         out.print(f"    “{quote}”", highlight=False, markup=False)
 
 
+# ---------------------------------------------------------------------------------- eval
+@app.command("eval")
+def eval_command(
+    questions: Annotated[
+        Path, typer.Option(help="Gold questions (JSONL; see docs/eval.md)")
+    ] = Path("eval/gold/sample.jsonl"),
+    corpus: Annotated[
+        list[Path] | None, typer.Option(help="Build a library from these files (cached)")
+    ] = None,
+    config: Annotated[
+        list[str] | None, typer.Option(help="NAME or NAME:key=value,... (repeatable)")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="First N questions only")] = None,
+    out: Annotated[Path, typer.Option(help="Report folder")] = Path("eval-report"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+) -> None:
+    """Score the system against gold answers; write report.json, report.md and plots."""
+    from rich.progress import Progress
+
+    from eval import EvalError, run_eval
+    from eval.dataset import DatasetError
+    from eval.report import HEADLINE, summary_rows
+    from rag.engine import QueryError
+    from rag.store import LibraryError
+
+    configs = config or ["baseline", "default"]
+    if State.overrides.get("data_dir") is None and not corpus:
+        sample = Path("data/sample")
+        if questions == Path("eval/gold/sample.jsonl") and sample.is_dir():
+            corpus = [sample]  # the shipped gold set is about the shipped sample library
+    show = not quiet and sys.stderr.isatty()
+    try:
+        with Progress(console=err, transient=True, disable=not show) as progress:
+            task = progress.add_task("eval", total=None)
+
+            def tick(name: str, done: int, total: int) -> None:
+                progress.update(task, description=f"{name}", completed=done, total=total)
+
+            report = run_eval(
+                questions, corpus=corpus or (), configs=configs, limit=limit, out=out,
+                data_dir=State.overrides.get("data_dir"), on_progress=tick,
+            )  # fmt: skip
+    except (EvalError, DatasetError, QueryError, LibraryError) as error:
+        fail(str(error))
+    except KeyboardInterrupt:
+        err.print("interrupted: answers so far are cached; run the same command to resume")
+        raise typer.Exit(130) from None
+    table = Table("config", *[label for _, label, _ in HEADLINE], header_style="bold")
+    for row in summary_rows(report):
+        table.add_row(*row)
+    out.mkdir(exist_ok=True)
+    out_console = Console(width=220)
+    out_console.print(table)
+    out.joinpath("summary.txt").write_text(
+        "\n".join(" | ".join(row) for row in summary_rows(report)) + "\n"
+    )
+    out_console.print(f"report: {out / 'report.md'}")
+
+
 # ---------------------------------------------------------------------------------- library
 @app.command("list")
 def list_articles(

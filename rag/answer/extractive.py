@@ -119,8 +119,6 @@ class ExtractiveAnswerer(Answerer):
                 for c in ranked[:5]
             ],
         }  # fmt: skip
-        if best.score < self.refusal_threshold:
-            return Draft(text="", confidence=best.score, refused=True, debug=debug)
         chosen = [best]
         words = len(best.text.split())
         # Fill the word budget in score order (packing by score per word was tried: worse).
@@ -143,6 +141,9 @@ class ExtractiveAnswerer(Answerer):
             if context.kind != "entity"
             else None
         )
+        if best.score < self.refusal_threshold:
+            debug["would_answer"] = text  # for the eval's refusal trade-off, never shown
+            return Draft(text="", confidence=best.score, refused=True, debug=debug)
         return Draft(text=text, short_answer=short, confidence=best.score, debug=debug)
 
 

@@ -1,0 +1,441 @@
+"""Run gold questions through one or more configurations and score them.
+
+    from eval import run_eval
+    report = run_eval("eval/gold/sample.jsonl", configs=["baseline", "default"])
+
+Each question is asked with ``as_of = question_date``; only ``question`` and that date reach
+the system (answers, gold ids, answer types and analysis fields never do). Answers are cached
+per configuration and question under ``<cache>/answers``, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval.dataset import GoldQuestion, load_questions
+from eval.metrics import (
+    contains_answer,
+    exact_match,
+    hit_at_k,
+    mrr_at_k,
+    percentile,
+    recall_at_k,
+    token_f1,
+)
+
+BUILTIN_CONFIGS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "dense_only": {"retrieval_mode": "dense"},
+    "keyword_only": {"retrieval_mode": "keyword"},
+    "llm": {"answerer": "llm"},
+}
+BASELINE = "baseline"
+
+
+class EvalError(ValueError):
+    """Bad eval input (config, corpus, question file); the message names it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> Config:
+        """``NAME`` or ``NAME:key=value,key=value`` (a built-in name brings its overrides)."""
+        name, _, rest = text.partition(":")
+        name = name.strip()
+        if not name:
+            raise EvalError(f"--config {text!r}: empty name")
+        overrides = dict(BUILTIN_CONFIGS.get(name, {}))
+        for item in filter(None, (part.strip() for part in rest.split(","))):
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise EvalError(f"--config {text!r}: expected key=value, got {item!r}")
+            overrides[key.strip()] = _value(value.strip())
+        if name != BASELINE and name not in BUILTIN_CONFIGS and not overrides:
+            known = ", ".join([BASELINE, *BUILTIN_CONFIGS])
+            raise EvalError(
+                f"--config {text!r}: unknown name (built-in: {known}; or NAME:key=value)"
+            )
+        return cls(name, overrides)
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    config: str
+    answerable: bool
+    answer_type: str | None
+    relative_time: bool
+    refused: bool
+    answer: str
+    short_answer: str | None
+    confidence: float | None
+    latency_ms: float
+    hit_at_5: bool | None
+    mrr_at_10: float | None
+    recall_at_5: float | None
+    contains: bool
+    token_f1: float
+    exact_short: bool
+    citation_precision: float | None
+    citation_recall: float | None
+    gold: str
+    would_contain: bool = False  # the answer the answerer would give without refusing
+
+
+@dataclass
+class Report:
+    configs: list[str]
+    questions: int
+    metrics: dict[str, dict[str, float]]  # config -> metric -> value
+    breakdowns: dict[str, dict[str, dict[str, float]]]  # config -> group -> metric -> value
+    results: list[QuestionResult]
+    tradeoff: dict[str, list[tuple[float, float, float]]]  # config -> (threshold, acc, refusal)
+    chosen_threshold: float | None
+    library: str
+    plots: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+# ----------------------------------------------------------------------------- scoring
+def citation_support(answer, weight) -> tuple[float | None, float | None]:
+    """ALCE-style (Gao et al. 2023), with rag.cite's support judgement.
+
+    Precision: share of citations whose quoted sentence supports the answer sentence it is
+    attached to. Recall: share of answer sentences supported by at least one of their citations.
+    None when not applicable (a refusal, or an answer without sentences).
+    """
+    from rag.cite import SUPPORT_THRESHOLD, best_support, split_statements
+    from rag.types import Passage
+
+    if answer.refused:
+        return None, None
+    by_number = {c.n: c for c in answer.citations}
+    statements = split_statements(answer.text)
+    if not statements:
+        return None, None
+    supported_statements = 0
+    attached = supported = 0
+    for statement in statements:
+        any_support = False
+        for n in statement.cited:
+            attached += 1
+            citation = by_number.get(n)
+            if citation is None:
+                continue
+            quote = Passage(
+                chunk_id=citation.chunk_id,
+                article_id=citation.article_id,
+                title=citation.title,
+                text=citation.quote,
+                start=citation.start,
+                end=citation.end,
+            )
+            support = best_support(statement.text, quote, weight)
+            if support is not None and support.score >= SUPPORT_THRESHOLD:
+                supported += 1
+                any_support = True
+        supported_statements += any_support
+    precision = supported / attached if attached else 0.0
+    return precision, supported_statements / len(statements)
+
+
+def score_answer(question: GoldQuestion, answer, config: str, gold_keys, weight) -> QuestionResult:
+    ranked = [gold_keys(p.article_id) for p in answer._passages]
+    gold = set(question.gold_article_ids)
+    retrieval = question.answerable and bool(gold)
+    answered = not answer.refused
+    precision, recall = citation_support(answer, weight)
+    answerer_debug = answer.debug.get("answerer") or {}
+    confidence = answerer_debug.get("best_score")
+    would = answer.text if answered else answerer_debug.get("would_answer", "")
+    return QuestionResult(
+        id=question.id,
+        config=config,
+        answerable=question.answerable,
+        answer_type=question.answer_type,
+        relative_time=question.relative_time,
+        refused=answer.refused,
+        answer=answer.text,
+        short_answer=answer.short_answer,
+        confidence=confidence,
+        latency_ms=answer.timings.get("total", 0.0),
+        hit_at_5=hit_at_k(_articles(ranked, gold), gold, 5) if retrieval else None,
+        mrr_at_10=mrr_at_k(_articles(ranked, gold), gold, 10) if retrieval else None,
+        recall_at_5=recall_at_k(_articles(ranked, gold), gold, 5) if retrieval else None,
+        contains=question.answerable and answered and contains_answer(answer.text, question.answer),
+        token_f1=token_f1(answer.short_answer or answer.text, question.answer)
+        if question.answerable and answered
+        else 0.0,
+        exact_short=question.answerable and exact_match(answer.short_answer, question.answer),
+        citation_precision=precision,
+        citation_recall=recall,
+        gold=question.answer,
+        would_contain=question.answerable and contains_answer(would, question.answer),
+    )
+
+
+def _articles(ranked: list[list[str]], gold: set[str]) -> list[str]:
+    """One ranked entry per retrieved passage: the key of its article that gold uses, if any."""
+    return [next((k for k in keys if k in gold), keys[0] if keys else "") for keys in ranked]
+
+
+def summarise(results: Sequence[QuestionResult]) -> dict[str, float]:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+
+    def mean(values) -> float:
+        values = [float(v) for v in values if v is not None]
+        return sum(values) / len(values) if values else 0.0
+
+    latencies = [r.latency_ms for r in results]
+    return {
+        "n": float(len(results)),
+        "hit@5": mean(r.hit_at_5 for r in answerable),
+        "mrr@10": mean(r.mrr_at_10 for r in answerable),
+        "recall@5": mean(r.recall_at_5 for r in answerable),
+        "answer_accuracy": mean(r.contains for r in answerable),
+        "token_f1": mean(r.token_f1 for r in answerable),
+        "short_answer_em": mean(r.exact_short for r in answerable),
+        "citation_precision": mean(r.citation_precision for r in results),
+        "citation_recall": mean(r.citation_recall for r in results),
+        "refusal_accuracy": mean(r.refused for r in unanswerable),
+        "false_refusal": mean(r.refused for r in answerable),
+        "latency_p50_ms": percentile(latencies, 50),
+        "latency_p95_ms": percentile(latencies, 95),
+    }
+
+
+def breakdown(results: Sequence[QuestionResult]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[QuestionResult]] = {}
+    for r in results:
+        if r.answerable:
+            groups.setdefault(f"type:{r.answer_type or 'unknown'}", []).append(r)
+            groups.setdefault(
+                "time-relative" if r.relative_time else "not time-relative", []
+            ).append(r)
+    return {
+        name: {"n": float(len(rows)), "answer_accuracy": summarise(rows)["answer_accuracy"],
+               "hit@5": summarise(rows)["hit@5"]}
+        for name, rows in sorted(groups.items())
+    }  # fmt: skip
+
+
+def tradeoff(results: Sequence[QuestionResult]) -> list[tuple[float, float, float]]:
+    """(threshold, answer accuracy, refusal accuracy) as the refusal threshold moves."""
+    scored = [r for r in results if r.confidence is not None]
+    if not scored:
+        return []
+    answerable = [r for r in scored if r.answerable]
+    unanswerable = [r for r in scored if not r.answerable]
+    points = []
+    for step in range(0, 81):
+        threshold = step / 100
+        accuracy = sum(r.confidence >= threshold and r.would_contain for r in answerable) / max(
+            len(answerable), 1
+        )
+        refusal = sum(r.confidence < threshold for r in unanswerable) / max(len(unanswerable), 1)
+        points.append((threshold, accuracy, refusal))
+    return points
+
+
+# ----------------------------------------------------------------------------- running
+def corpus_library(corpus: Sequence[Path], settings, cache_root: Path) -> Path:
+    """A library for these corpus files and embedding/chunk settings, built once and reused."""
+    from ingest import ingest
+
+    key = hashlib.sha256()
+    for path in sorted(corpus):
+        try:
+            stat = path.stat()
+        except OSError as error:
+            raise EvalError(f"--corpus {path}: {error.strerror}") from None
+        key.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    key.update(
+        f"{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}".encode()
+    )
+    data_dir = cache_root / "libraries" / key.hexdigest()[:16]
+    summary = ingest(list(corpus), settings.model_copy(update={"data_dir": data_dir}))
+    if summary.articles_seen == 0:
+        raise EvalError(f"--corpus {', '.join(map(str, corpus))}: no articles could be ingested")
+    return data_dir
+
+
+def run_eval(
+    questions: str | Path | Sequence[GoldQuestion],
+    *,
+    corpus: Sequence[str | Path] = (),
+    configs: Sequence[str | Config] = ("baseline", "default"),
+    limit: int | None = None,
+    out: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> Report:
+    """Score ``questions`` with each configuration; write the report to ``out`` if given."""
+    import rag
+
+    gold_questions = (
+        load_questions(questions) if isinstance(questions, str | Path) else list(questions)
+    )[:limit]
+    parsed = [c if isinstance(c, Config) else Config.parse(c) for c in configs]
+    if len({c.name for c in parsed}) != len(parsed):
+        raise EvalError("--config: each configuration needs its own name")
+    settings = rag.load_settings(data_dir=data_dir)
+    cache_root = Path(cache_dir) if cache_dir else _default_cache()
+    library_dir = (
+        corpus_library([Path(c) for c in corpus], settings, cache_root)
+        if corpus
+        else settings.data_dir
+    )
+    base = rag.open_engine(library_dir)
+    known = _gold_keys(base)
+    for question in gold_questions:
+        missing = [i for i in question.gold_article_ids if i not in known.all_keys]
+        if missing:
+            raise EvalError(
+                f"{question.location}: unknown gold article id {missing[0]!r} "
+                f"(not in the library at {library_dir})"
+            )
+    weight = _weights(base)
+
+    results: list[QuestionResult] = []
+    answers_dir = cache_root / "answers" / _library_key(library_dir)
+    for config in parsed:
+        system = _system(config, base, library_dir, cache_root)
+        cache_file = answers_dir / f"{_config_key(config)}.jsonl"
+        cached = _read_cache(cache_file)
+        for number, question in enumerate(gold_questions, 1):
+            if question.id in cached:
+                results.append(QuestionResult(**cached[question.id]))
+            else:
+                started = time.perf_counter()
+                answer = system.ask(question.question, as_of=question.question_date)
+                answer.timings.setdefault("total", (time.perf_counter() - started) * 1000)
+                result = score_answer(question, answer, config.name, known, weight)
+                _append_cache(cache_file, result)
+                results.append(result)
+            if on_progress:
+                on_progress(config.name, number, len(gold_questions))
+
+    by_config = {c.name: [r for r in results if r.config == c.name] for c in parsed}
+    report = Report(
+        configs=[c.name for c in parsed],
+        questions=len(gold_questions),
+        metrics={name: summarise(rows) for name, rows in by_config.items()},
+        breakdowns={name: breakdown(rows) for name, rows in by_config.items()},
+        results=results,
+        tradeoff={name: tradeoff(rows) for name, rows in by_config.items()},
+        chosen_threshold=base.settings.refusal_threshold,
+        library=str(library_dir),
+    )
+    if out is not None:
+        from eval.report import write_report
+
+        write_report(report, Path(out))
+    return report
+
+
+class _GoldKeys:
+    """An article matches a gold id by its id, its record id or its file name."""
+
+    def __init__(self, articles):
+        self.keys = {
+            a.id: [k for k in (a.origin_key, a.id, os.path.basename(a.origin or "")) if k]
+            for a in articles
+        }
+        self.all_keys = {k for keys in self.keys.values() for k in keys}
+
+    def __call__(self, article_id: str) -> list[str]:
+        return self.keys.get(article_id, [article_id])
+
+
+def _gold_keys(engine) -> _GoldKeys:
+    return _GoldKeys(engine.library.articles())
+
+
+def _weights(engine):
+    from rag import keyword
+    from rag.cite import idf_weights
+
+    index = keyword.keyword_index(engine.library)
+    return idf_weights(index.document_frequency, max(len(index.ids), 1))
+
+
+def _system(config: Config, base, library_dir: Path, cache_root: Path):
+    import rag
+
+    if config.name == BASELINE:
+        from eval.baseline import BaselinePipeline
+
+        return BaselinePipeline(base, cache_dir=cache_root / "baseline" / _library_key(library_dir))
+    try:
+        return rag.open_engine(library_dir, **config.overrides)
+    except Exception as error:  # pydantic ValidationError names the bad key
+        raise EvalError(f"--config {config.name}: {error}") from None
+
+
+def _config_key(config: Config) -> str:
+    blob = json.dumps([config.name, config.overrides], sort_keys=True, default=str)
+    return f"{config.name}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
+
+
+def _library_key(library_dir: Path) -> str:
+    import sqlite3
+
+    generation = "0"
+    try:
+        with sqlite3.connect(
+            f"file:{Path(library_dir) / 'library.sqlite'}?mode=ro", uri=True
+        ) as db:
+            generation = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]
+    except sqlite3.Error:
+        pass
+    text = f"{Path(library_dir).resolve()}|{generation}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _read_cache(path: Path) -> dict[str, dict[str, Any]]:
+    cached: dict[str, dict[str, Any]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+                cached[row["id"]] = row
+            except (json.JSONDecodeError, KeyError):
+                continue  # a line cut by a kill: that question is simply asked again
+    return cached
+
+
+def _append_cache(path: Path, result: QuestionResult) -> None:
+    from dataclasses import asdict
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(asdict(result)) + "\n")
+
+
+def _default_cache() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "newsrag" / "eval"
