@@ -98,6 +98,7 @@ class QuestionResult:
     citation_recall: float | None
     gold: str
     would_contain: bool = False  # the answer the answerer would give without refusing
+    first_quote: str = ""  # the first citation's quote (the benchmark's citation accuracy)
 
 
 @dataclass
@@ -193,6 +194,7 @@ def score_answer(question: GoldQuestion, answer, config: str, gold_keys, weight)
         citation_recall=recall,
         gold=question.answer,
         would_contain=question.answerable and contains_answer(would, question.answer),
+        first_quote=answer.citations[0].quote if answer.citations else "",
     )
 
 

@@ -126,22 +126,18 @@ def verify(
     dropped: list[str] = []
     moved = 0
     for statement in split_statements(draft):
-        supports = {
-            n: best_support(statement.text, passages[n - 1], weight, similarity)
-            for n in range(1, len(passages) + 1)
-        }
-        good = [
-            (n, s) for n, s in supports.items() if s is not None and s.score >= SUPPORT_THRESHOLD
-        ]
-        cited_good = [(n, s) for n, s in good if n in statement.cited]
-        if cited_good:
-            chosen = cited_good
-        elif good:
-            chosen = [max(good, key=lambda item: item[1].score)]
-            moved += 1 if statement.cited else 0
-        else:
-            dropped.append(statement.text)
-            continue
+        cited = [n for n in dict.fromkeys(statement.cited) if 1 <= n <= len(passages)]
+        # The cited passages first: most statements are supported where they say they are, and
+        # then the others need not be read at all.
+        chosen = _supported(statement.text, cited, passages, weight, similarity)
+        if not chosen:
+            others = [n for n in range(1, len(passages) + 1) if n not in cited]
+            elsewhere = _supported(statement.text, others, passages, weight, similarity)
+            if not elsewhere:
+                dropped.append(statement.text)
+                continue
+            chosen = [max(elsewhere, key=lambda item: item[1].score)]
+            moved += bool(statement.cited)
         kept.append((statement.text, chosen))
 
     numbers: dict[tuple[int, int], int] = {}  # (passage, quote start) -> citation number
@@ -160,6 +156,15 @@ def verify(
         body = body[:-1] if trailing else body
         parts.append(f"{body} {''.join(markers)}{trailing or '.'}")
     return Verified(" ".join(parts), citations, dropped, moved)
+
+
+def _supported(statement, numbers, passages, weight, similarity):
+    found = []
+    for n in numbers:
+        support = best_support(statement, passages[n - 1], weight, similarity)
+        if support is not None and support.score >= SUPPORT_THRESHOLD:
+            found.append((n, support))
+    return found
 
 
 def make_citation(n: int, passage: Passage, support: SentenceSupport) -> Citation:
