@@ -35,6 +35,9 @@ from rag.store import Library, PendingArticle
 from rag.types import Article
 
 MB = 1024 * 1024
+# Chunks of this many model batches are embedded and committed together: the encoder sorts a
+# call's texts by length, so a bigger call pads less. A crash loses at most one such group.
+FLUSH_BATCHES = 8
 
 
 @dataclass
@@ -216,7 +219,7 @@ class IngestRun:
         article.chunk_count = len(chunks)
         self._queue.append(PendingArticle(article, chunks, [], replaces=existing))
         self._queued_chunks += len(chunks)
-        if self._queued_chunks >= self.settings.embed_batch_size * 4:
+        if self._queued_chunks >= self.settings.embed_batch_size * FLUSH_BATCHES:
             self.flush()
 
     def flush(self) -> None:
