@@ -27,7 +27,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)  # pipes get whole lines, not 80-column hard wraps
 err = Console(stderr=True)
 
 
