@@ -190,9 +190,9 @@ class NewsQueryEngine(CustomQueryEngine):
                 chosen_sources.append(known[name.casefold()])
         chosen = self._answerer(answerer)
         window = None if (first or last) else resolve_time_expression(question, day)
-        filters = SearchFilters(sources=chosen_sources, first_day=first, last_day=last or day)
+        filters = SearchFilters(sources=chosen_sources, first_day=first, last_day=last)
         if self.settings.hide_future:
-            filters.last_day = min(filters.last_day or day, day)
+            filters.last_day = min(last or day, day)
         if window is not None and window.use == "boost":
             filters.boost = window
         return question, day, chosen, filters, window

@@ -218,3 +218,9 @@ def test_cli_ask_json_and_errors(sample_engine):
     bad = run("Who?", "--as-of", "soon")
     assert bad.returncode == 2 and "as_of: 'soon' is not a date" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_hide_future_off_shows_later_articles(news_engine):
+    engine = rag.open_engine(news_engine.settings.data_dir, hide_future=False)
+    answer = engine.ask("What did the library board vote on?", as_of="2024-03-01")
+    assert answer.citations[0].title.startswith("Millbrook library")
