@@ -26,7 +26,7 @@ from rag.models import LLMUnavailableError, LocalEmbedding, ModelNotFoundError, 
 from rag.retrieve import HybridRetriever, SearchFilters, to_node
 from rag.settings import Settings, load_settings
 from rag.store import Library, LibraryError
-from rag.types import Answer
+from rag.types import Answer, Passage
 
 REFUSAL = "The articles in the library don't answer this question."
 WIDENING = (2, 4)  # an empty date window is retried this many times wider, then dropped
@@ -253,11 +253,14 @@ class NewsQueryEngine(CustomQueryEngine):
         )
 
     def _refusal(self, question, day, chosen, context, debug) -> Answer:
+        best_per_article: dict[str, Passage] = {}
+        for passage in context.passages:  # in rank order: the first passage of each article
+            best_per_article.setdefault(passage.article_id, passage)
         return Answer(
             question=question,
             text=REFUSAL,
             refused=True,
-            closest=list({p.article_id: p for p in reversed(context.passages)}.values())[::-1][:3],
+            closest=list(best_per_article.values())[:3],
             answerer=chosen.name,
             as_of=day,
             debug=debug,

@@ -224,3 +224,12 @@ def test_hide_future_off_shows_later_articles(news_engine):
     engine = rag.open_engine(news_engine.settings.data_dir, hide_future=False)
     answer = engine.ask("What did the library board vote on?", as_of="2024-03-01")
     assert answer.citations[0].title.startswith("Millbrook library")
+
+
+def test_refusal_lists_closest_articles_once_each_in_rank_order(news_engine):
+    answer = news_engine.ask("What is the capital of Australia?")
+    assert answer.refused
+    ids = [p.article_id for p in answer.closest]
+    assert len(ids) == len(set(ids))
+    scores = [p.score for p in answer.closest]
+    assert scores == sorted(scores, reverse=True)
