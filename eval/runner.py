@@ -237,11 +237,11 @@ def breakdown(results: Sequence[QuestionResult]) -> dict[str, dict[str, float]]:
             groups.setdefault(
                 "time-relative" if r.relative_time else "not time-relative", []
             ).append(r)
+    summaries = {name: summarise(rows) for name, rows in sorted(groups.items())}
     return {
-        name: {"n": float(len(rows)), "answer_accuracy": summarise(rows)["answer_accuracy"],
-               "hit@5": summarise(rows)["hit@5"]}
-        for name, rows in sorted(groups.items())
-    }  # fmt: skip
+        name: {"n": v["n"], "answer_accuracy": v["answer_accuracy"], "hit@5": v["hit@5"]}
+        for name, v in summaries.items()
+    }
 
 
 def tradeoff(results: Sequence[QuestionResult]) -> list[tuple[float, float, float]]:
@@ -323,9 +323,9 @@ def run_eval(
     weight = _weights(base)
 
     results: list[QuestionResult] = []
-    answers_dir = cache_root / "answers" / _library_key(library_dir)
+    answers_dir = cache_root / "answers" / _library_key(base)
     for config in parsed:
-        system = _system(config, base, library_dir, cache_root)
+        system = _system(config, base, library_dir, cache_root / "baseline" / answers_dir.name)
         cache_file = answers_dir / f"{_config_key(config)}.jsonl"
         cached = _read_cache(cache_file)
         for number, question in enumerate(gold_questions, 1):
@@ -379,19 +379,17 @@ def _gold_keys(engine) -> _GoldKeys:
 
 def _weights(engine):
     from rag import keyword
-    from rag.cite import idf_weights
 
-    index = keyword.keyword_index(engine.library)
-    return idf_weights(index.document_frequency, max(len(index.ids), 1))
+    return keyword.keyword_index(engine.library).weights()
 
 
-def _system(config: Config, base, library_dir: Path, cache_root: Path):
+def _system(config: Config, base, library_dir: Path, baseline_cache: Path):
     import rag
 
     if config.name == BASELINE:
         from eval.baseline import BaselinePipeline
 
-        return BaselinePipeline(base, cache_dir=cache_root / "baseline" / _library_key(library_dir))
+        return BaselinePipeline(base, cache_dir=baseline_cache)
     try:
         return rag.open_engine(library_dir, **config.overrides)
     except Exception as error:  # pydantic ValidationError names the bad key
@@ -403,18 +401,9 @@ def _config_key(config: Config) -> str:
     return f"{config.name}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
 
 
-def _library_key(library_dir: Path) -> str:
-    import sqlite3
-
-    generation = "0"
-    try:
-        with sqlite3.connect(
-            f"file:{Path(library_dir) / 'library.sqlite'}?mode=ro", uri=True
-        ) as db:
-            generation = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0]
-    except sqlite3.Error:
-        pass
-    text = f"{Path(library_dir).resolve()}|{generation}"
+def _library_key(engine) -> str:
+    """Answers are only reusable for the same library at the same generation."""
+    text = f"{Path(engine.library.data_dir).resolve()}|{engine.library.generation}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

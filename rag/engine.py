@@ -19,7 +19,7 @@ from rag import keyword
 from rag.answer.base import AnswerContext, Answerer, Draft
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.question import answer_type, best_span, candidate_spans
-from rag.cite import idf_weights, verify
+from rag.cite import verify
 from rag.dates import DateWindow, publication_window, resolve_time_expression, strip_expression
 from rag.guard import neutralize
 from rag.models import LLMUnavailableError, LocalEmbedding, ModelNotFoundError, embedding_model
@@ -111,13 +111,12 @@ class NewsQueryEngine(CustomQueryEngine):
         timings["dense"] = round(search.dense_ms, 1)
         timings["keyword"] = round(search.keyword_ms, 1)
 
-        index = keyword.keyword_index(self.library)
         context = AnswerContext(
             question=question,
             retrieval_query=retrieval_query,
             passages=[neutralize(p) for p in search.passages],
             kind=answer_type(question),
-            weight=idf_weights(index.document_frequency, max(len(index.ids), 1)),
+            weight=keyword.keyword_index(self.library).weights(),
             similarity=self._similarity,
         )
         answer_started = time.perf_counter()

@@ -94,6 +94,12 @@ class KeywordIndex:
         indptr = self.retriever.scores["indptr"]  # type: ignore[attr-defined]  (CSC: one column a term)
         return int(indptr[column + 1] - indptr[column])
 
+    def weights(self):
+        """Rarity of a term in the library (idf): what support and answer scoring weigh by."""
+        from rag.cite import idf_weights
+
+        return idf_weights(self.document_frequency, max(len(self.ids), 1))
+
     def mask(
         self, day_range: tuple[int, int] | None, sources: list[str] | None
     ) -> np.ndarray | None:
