@@ -378,16 +378,14 @@ def show(article: Annotated[str, typer.Argument(help="Id, id prefix, URL or reco
 @app.command()
 def delete(articles: Annotated[list[str], typer.Argument(help="Ids (or prefixes, URLs)")]) -> None:
     """Remove articles and their vectors."""
-    from rag import keyword
+    from rag import delete_articles
 
     with open_existing_library() as library:
         resolved, missing = [], []
         for key in articles:
             found = library.resolve(key)
             (resolved.append(found.id) if found else missing.append(key))
-        with library.writing():
-            removed = library.delete(resolved)
-            keyword.refresh(library)
+        removed = delete_articles(library, resolved)
     for key in missing:
         err.print(f"[red]not found:[/] {key}", highlight=False)
     out.print(f"removed {len(removed)}")
@@ -416,6 +414,43 @@ def stats(
     out.print(table)
     if check and summary["problems"]:
         raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------- ui
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 7860,
+    auth: Annotated[
+        str | None, typer.Option(help="USER:PASS required to use the app", show_default=False)
+    ] = None,
+    auth_file: Annotated[
+        Path | None, typer.Option(help="File of USER:PASS lines", show_default=False)
+    ] = None,
+    insecure_no_auth: Annotated[
+        bool, typer.Option("--insecure-no-auth", help="Allow a non-local --host without auth")
+    ] = False,
+    seed: Annotated[
+        Path | None,
+        typer.Option(help="Articles to add when the library is empty (default: data/sample)"),
+    ] = None,
+) -> None:
+    """Start the chat window in the browser (Ctrl-C stops it)."""
+    from rag.store import LibraryError
+    from ui import LaunchError, check_bind, launch, prepare_library, read_auth
+
+    settings = State.settings()
+    try:
+        credentials = read_auth(auth, auth_file)
+        check_bind(host, credentials, insecure_no_auth)
+        prepare_library(settings, seed, say=lambda line: err.print(line, highlight=False))
+        launch(settings, host=host, port=port, credentials=credentials)
+    except (LaunchError, LibraryError) as error:
+        fail(str(error))
+    except OSError as error:  # e.g. the port is taken
+        fail(f"can't listen on {host}:{port}: {error}")
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
 
 
 def main() -> None:

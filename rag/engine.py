@@ -143,13 +143,27 @@ class NewsQueryEngine(CustomQueryEngine):
 
         ``history``: (user, assistant) pairs, or Gradio-style {"role", "content"} dicts.
         """
+        final = None
+        for piece in self.stream_chat(history, message, **options):
+            if isinstance(piece, Answer):
+                final = piece
+        assert final is not None
+        return final
+
+    def stream_chat(
+        self, history: Sequence[Any], message: str, **options: Any
+    ) -> Iterator[str | Answer]:
+        """``chat`` as a stream: text pieces, then the ``Answer`` (as ``stream`` does)."""
+        if not isinstance(message, str) or not message.strip():
+            raise QueryError("question is empty")
         pairs = _as_pairs(history)
         chosen = self._answerer(options.get("answerer"))
         standalone = chosen.rewrite(pairs, message) or rewrite_follow_up(pairs, message)
-        answer = self.ask(standalone, **options)
-        answer.debug["standalone_question"] = standalone
-        answer.question = message
-        return answer
+        for piece in self.stream(standalone, **options):
+            if isinstance(piece, Answer):
+                piece.debug["standalone_question"] = standalone
+                piece.question = " ".join(message.split())
+            yield piece
 
     # ------------------------------------------------------------------ steps
     def _answerer(self, name: str | None) -> Answerer:
@@ -320,13 +334,17 @@ def rewrite_follow_up(history: list[tuple[str, str]], message: str) -> str:
     return f"{core.rstrip('?')} ({referent or previous_question.rstrip('?')})?"
 
 
-def open_engine(data_dir: str | None = None, **overrides: Any) -> NewsQueryEngine:
+def open_engine(
+    data_dir: str | None = None, *, settings: Settings | None = None, **overrides: Any
+) -> NewsQueryEngine:
     """Open the library at ``data_dir`` (default from settings) for questions.
 
-    ``overrides`` are settings (``top_k=8``, ``answerer="llm"``, ``llm_base_url=...``).
-    Raises ``QueryError``/``LibraryError`` with a clear message if the library is missing.
+    ``overrides`` are settings (``top_k=8``, ``answerer="llm"``, ``llm_base_url=...``); or pass
+    a whole ``settings`` object. Raises ``LibraryError`` with a clear message if the library is
+    missing.
     """
-    settings: Settings = load_settings(data_dir=data_dir, **overrides)
+    if settings is None:
+        settings = load_settings(data_dir=data_dir, **overrides)
     library = Library(settings, create=False)
     model: LocalEmbedding = embedding_model(settings)
     library.check_embedding(settings.embed_model)

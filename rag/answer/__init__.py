@@ -19,4 +19,23 @@ def build_answerer(name: str, settings: Settings) -> Answerer:
     raise ValueError(f"unknown answerer {name!r} (extractive, llm)")
 
 
-__all__ = ["AnswerContext", "Answerer", "Draft", "build_answerer"]
+def available_answerers(settings: Settings) -> list[str]:
+    """The answerers this configuration can run, without loading a model: ``llm`` needs a
+    server URL or a GGUF file on disk."""
+    from rag.models import ModelNotFoundError, bundled_gguf_path
+
+    names = ["extractive"]
+    if settings.llm_backend == "openai":
+        if settings.llm_base_url:
+            names.append("llm")
+        return names
+    try:
+        gguf = settings.llm_gguf or bundled_gguf_path()
+    except ModelNotFoundError:
+        return names
+    if gguf.is_file():
+        names.append("llm")
+    return names
+
+
+__all__ = ["AnswerContext", "Answerer", "Draft", "available_answerers", "build_answerer"]
