@@ -1,0 +1,155 @@
+"""The chat window in a real headless Chromium: streaming answer, citation links, sources,
+the whole article, follow-ups, refusals, export, the library tab, and a hostile article."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+SEED_TITLE = "According to the Supreme Leader"
+BOT = '#nr-chat [data-testid="bot"]'
+
+
+def ask(page, question: str, turn: int) -> None:
+    """Type a question, send it, and wait until answer number ``turn`` (from 1) is final."""
+    box = page.locator("#nr-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    page.wait_for_function(
+        """([selector, turn]) => {
+            const bots = document.querySelectorAll(selector);
+            if (bots.length < turn) return false;
+            const last = bots[turn - 1].innerText;
+            return !last.includes("Searching the library") && !last.includes("▍");
+        }""",
+        arg=[BOT, turn],
+        timeout=60_000,
+    )
+
+
+def in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= 800
+
+
+def test_ask_cite_open_the_source_follow_up_export(page, ui_url, artifacts):
+    page.goto(ui_url)
+    ask(page, "Who said Iran will not be coerced into talks?", turn=1)
+    first = page.locator(BOT).nth(0)
+    assert "Khamenei" in first.inner_text()
+    links = first.locator("a.cite")
+    assert links.count() >= 1
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert all(re.fullmatch(r"#source-0-\d", href) for href in hrefs)
+    for href in hrefs:  # every [n] has its card
+        assert page.locator(f"#nr-sources {href}").count() == 1
+
+    links.first.click()
+    card = page.locator("#source-0-1")
+    assert card.is_visible()
+    assert card.locator(".src-title").inner_text().startswith(SEED_TITLE)
+    assert "date unknown" in card.locator(".src-meta").inner_text()
+    assert "Khamenei" in card.locator("blockquote mark").inner_text()
+
+    card.locator("details.src-article summary").click()
+    highlighted = card.locator(".article-body mark.hl")
+    highlighted.wait_for(state="visible")
+    page.wait_for_timeout(600)  # smooth scrolling
+    assert "will not be coerced into talks" in highlighted.inner_text()
+    assert in_view(page, highlighted)
+    page.screenshot(path=str(artifacts / "ui-chat.png"))
+
+    ask(page, "And who responded to him on behalf of the White House?", turn=2)
+    second = page.locator(BOT).nth(1)
+    assert "Brian Hughes" in second.inner_text()
+    assert page.locator('section[data-turn="1"]').is_visible()
+    assert page.locator('section[data-turn="0"]').is_hidden()
+    first.locator("a.cite").first.click()  # an older answer's [1] brings its sources back
+    assert page.locator('section[data-turn="0"]').is_visible()
+    assert page.locator('section[data-turn="1"]').is_hidden()
+
+    ask(page, "What is the capital of Australia?", turn=3)
+    third = page.locator(BOT).nth(2)
+    assert third.locator(".refusal").is_visible()
+    assert "these come closest" in third.inner_text()
+    assert page.locator('section[data-turn="2"] .src-card.closest').count() >= 1
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export as Markdown").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "## Who said Iran will not be coerced into talks?" in exported
+    assert "Brian Hughes" in exported and "Closest articles" in exported
+
+    page.get_by_role("button", name="New conversation").click()
+    page.wait_for_function(f"() => document.querySelectorAll('{BOT}').length === 0")
+    assert "appear here" in page.locator("#nr-sources").inner_text()
+    assert page.errors == []
+
+
+def test_a_hostile_article_executes_nothing_and_injects_no_markup(page, ui_url, artifacts):
+    page.goto(ui_url)
+    ask(page, "Who is the ferry captain?", turn=1)
+    answer = page.locator(BOT).nth(0)
+    text = answer.inner_text()
+    assert "Marta Quill" in text
+    # The payloads are shown as text...
+    assert '<img src=x onerror="window.__pwned=1">' in text
+    assert "[the notice](javascript:window.__pwned=1)" in text
+    answer.locator("a.cite").first.click()
+    card = page.locator("#source-0-1")
+    assert "<script>window.__pwned=1</script>" in card.locator(".src-title").inner_text()
+    assert "Harbor <b>Gazette</b>" in card.locator(".src-meta").inner_text()
+    card.locator("details.src-article summary").click()
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#nr-table").get_by_text("Ferry <script>", exact=False).first.wait_for()
+    page.screenshot(path=str(artifacts / "ui-hostile-article.png"), full_page=True)
+    # ...and nothing ran or was injected anywhere on the page.
+    injected = page.evaluate(
+        """() => ({
+            pwned: window.__pwned,
+            images: document.querySelectorAll('img[src="x"], img[onerror]').length,
+            jsLinks: document.querySelectorAll('a[href^="javascript"]').length,
+            // (Gradio's config script holds the titles as JSON data; an injected one would
+            // hold exactly the payload)
+            scripts: [...document.scripts].filter(s => s.textContent.trim() === 'window.__pwned=1').length,
+            bold: [...document.querySelectorAll('b')].filter(b => b.textContent === 'Gazette').length,
+        })"""
+    )
+    assert injected == {"pwned": None, "images": 0, "jsLinks": 0, "scripts": 0, "bold": 0}
+    assert page.errors == []
+
+
+def test_library_tab_upload_search_and_delete(page, ui_url, tmp_path):
+    story = tmp_path / "lighthouse.md"
+    story.write_text(
+        "---\ntitle: Lighthouse keeper retires after 40 years\nsource: Coast Weekly\n"
+        "date: 2024-02-10\n---\nThe Millbrook lighthouse keeper, Idris Bell, retired on Friday "
+        "after 40 years.\n"
+    )
+    page.goto(ui_url)
+    page.get_by_role("tab", name="Library").click()
+    page.locator('input[type="file"]').first.set_input_files(str(story))
+    page.get_by_text("lighthouse.md").first.wait_for()
+    page.get_by_role("button", name="Add to library").click()
+    page.get_by_text("Added 1, updated 0").wait_for(timeout=60_000)
+
+    page.get_by_label("Search articles").fill("lighthouse")
+    cell = page.locator('#nr-table [data-testid="cell-0-0"]')
+    cell.get_by_text("Lighthouse keeper retires").wait_for()
+    assert page.locator('#nr-table [data-testid="cell-1-0"]').count() == 0  # filtered to one
+
+    page.get_by_role("tab", name="Chat").click()
+    ask(page, "Who was the Millbrook lighthouse keeper?", turn=1)
+    assert "Idris Bell" in page.locator(BOT).nth(0).inner_text()
+
+    page.get_by_role("tab", name="Library").click()
+    cell.click()
+    delete = page.get_by_role("button", name=re.compile("Delete “Lighthouse keeper"))
+    delete.click()
+    page.wait_for_function(
+        "() => !document.querySelector('#nr-table').innerText.includes('Lighthouse keeper')"
+    )
+    assert page.errors == []

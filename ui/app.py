@@ -1,0 +1,429 @@
+"""The Gradio app: a chat tab (answers + sources panel + filters) and a library tab.
+
+Built only on the public APIs: ``rag`` (engine, library, answerers) and ``ingest`` (ingest).
+Handlers live in ``ChatTab``/``LibraryTab``/``Api``; ``build_app`` only lays out and wires.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+import rag
+from ingest import ingest
+from rag import Settings
+from ui import render
+from ui.uploads import collect
+
+ASSETS = Path(__file__).parent / "assets"
+UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".json", ".ndjson",
+                ".xml", ".rss", ".atom"]  # fmt: skip
+TABLE_HEADERS = ["Title", "Source", "Published", "Chunks", "Id"]
+
+
+def _day(value: Any) -> str | None:
+    """A DateTime/Textbox value as YYYY-MM-DD (None when empty); the engine validates it."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value).date().isoformat()
+    return str(value).strip()[:10] or None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+class Workspace:
+    """What the handlers share: the settings, the engine and the library."""
+
+    def __init__(self, settings: Settings, engine: Any):
+        self.settings = settings
+        self.engine = engine
+        self.library = rag.open_library(settings)
+
+    def bodies(self, article_ids: list[str]) -> dict[str, str | None]:
+        found = {}
+        for article_id in article_ids:
+            article = self.library.get(article_id)
+            found[article_id] = article.body if article else None
+        return found
+
+    def sources(self) -> list[str]:
+        return self.library.sources()
+
+    def stats_line(self) -> str:
+        stats = self.library.stats()
+        span = ""
+        if stats["oldest"]:
+            span = f" · {stats['oldest'][:10]} to {stats['newest'][:10]}"
+        counts = _count(stats["articles"], "article")
+        if stats["sources"]:
+            counts += f" · {_count(stats['sources'], 'source')}"
+        return (
+            f'<div id="nr-header"><h1>newsrag</h1><span class="tagline">answers from your news '
+            f'library, with sources</span><span class="stats">{counts}{span}</span></div>'
+        )
+
+
+class ChatTab:
+    def __init__(self, space: Workspace):
+        self.space = space
+
+    def respond(self, message, messages, answers, sections, since, until, as_of, sources, answerer):
+        """Stream one turn: outputs are (textbox, chatbot, answers, sections, panel, export)."""
+        if not (message or "").strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        turn = len(answers)
+        messages = [
+            *messages,
+            {"role": "user", "content": render.markdown_text(message)},
+            {"role": "assistant", "content": "*Searching the library…*"},
+        ]
+        yield "", messages, answers, sections, gr.skip(), gr.skip()
+        history = [(a["question"], a["text"]) for a in answers]
+        options = {
+            "as_of": _day(as_of),
+            "since": _day(since),
+            "until": _day(until),
+            "sources": list(sources or []) or None,
+            "answerer": answerer or None,
+        }
+        partial, final = "", None
+        try:
+            for piece in self.space.engine.stream_chat(history, message, **options):
+                if isinstance(piece, str):
+                    partial += piece
+                    shown = render.streaming_message(partial)
+                    messages[-1] = {"role": "assistant", "content": shown}
+                    yield gr.skip(), messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                else:
+                    final = piece
+        except rag.QueryError as error:  # bad input: say what is wrong, keep the conversation
+            messages[-1] = {"role": "assistant", "content": render.error_message(str(error))}
+            yield gr.skip(), messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        data = final.model_dump(mode="json")
+        answers = [*answers, data]
+        shown = [c["article_id"] for c in data["citations"]] + [
+            p["article_id"] for p in data["closest"]
+        ]
+        sections = [*sections, render.sources_section(turn, data, self.space.bodies(shown))]
+        messages[-1] = {"role": "assistant", "content": render.answer_message(data, turn)}
+        yield (
+            gr.skip(),
+            messages,
+            answers,
+            sections,
+            render.sources_panel(sections),
+            gr.DownloadButton(value=self.export(answers), interactive=True),
+        )
+
+    @staticmethod
+    def export(answers: list[dict[str, Any]]) -> str:
+        folder = Path(tempfile.mkdtemp(prefix="newsrag-export-"))
+        path = folder / "newsrag-conversation.md"
+        path.write_text(render.conversation_markdown(answers), encoding="utf-8")
+        return str(path)
+
+    @staticmethod
+    def clear():
+        return (
+            [],
+            [],
+            [],
+            render.sources_panel([]),
+            gr.DownloadButton(value=None, interactive=False),
+            "",
+        )
+
+
+class LibraryTab:
+    def __init__(self, space: Workspace):
+        self.space = space
+
+    def table(self, query: str = "") -> list[list[Any]]:
+        needle = (query or "").casefold().strip()
+        rows = []
+        for a in self.space.library.articles():
+            row = [
+                a.title,
+                a.source or "unknown",
+                a.published_date.isoformat() if a.published_date else "unknown",
+                a.chunk_count,
+                a.id,
+            ]
+            if not needle or needle in f"{a.title} {a.source or ''} {a.url or ''}".casefold():
+                rows.append(row)
+        return rows
+
+    def stats(self) -> str:
+        s = self.space.library.stats()
+        dates = f"{s['oldest'][:10]} to {s['newest'][:10]}" if s["oldest"] else "no dated articles"
+        return (
+            f"**{s['articles']:,}** articles · **{s['chunks']:,}** passages · "
+            f"**{s['sources']}** sources · {dates} · {s['undated']} undated"
+        )
+
+    def run_ingest(self, files, urls, progress: gr.Progress | None = None) -> dict[str, Any]:
+        """Take uploads and URLs into the library; returns the summary (also the API's reply)."""
+        batch = collect(
+            files, urls, self.space.settings.data_dir / "uploads", self.space.settings.max_file_mb
+        )
+        result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0,
+                                  "errors": list(batch.problems), "notes": []}  # fmt: skip
+        result["failed"] = len(batch.problems)
+        if batch.inputs:
+            position = {name: i for i, name in enumerate(batch.inputs)}
+
+            def on_progress(state):
+                if progress is not None:
+                    done = position.get(state.current, len(batch.inputs))
+                    progress((done, len(batch.inputs)), desc=f"{state.articles} articles read")
+
+            summary = ingest(batch.inputs, self.space.settings, on_progress=on_progress)
+            for key in ("added", "updated", "unchanged", "failed"):
+                result[key] += getattr(summary, key)
+            result["errors"] += summary.errors
+            result["notes"] = summary.notes
+        return result
+
+    def add(self, files, urls, progress=gr.Progress()):  # noqa: B008  (Gradio's injection idiom)
+        if not files and not (urls or "").strip():
+            return (
+                '<div class="ingest-result">Choose files or paste URLs first.</div>',
+                *self.refreshed(),
+            )
+        result = self.run_ingest(files, urls, progress)
+        lines = [
+            f"Added {result['added']}, updated {result['updated']}, unchanged "
+            f"{result['unchanged']}, failed {result['failed']}."
+        ]
+        items = [f'<li class="failed">{render.html_text(e)}</li>' for e in result["errors"]]
+        items += [f"<li>{render.html_text(n)}</li>" for n in result["notes"]]
+        html = f'<div class="ingest-result">{lines[0]}<ul>{"".join(items)}</ul></div>'
+        return html, *self.refreshed(clear_inputs=True)
+
+    def refreshed(self, clear_inputs: bool = False):
+        """(table, stats, header, sources filter, files, urls) after the library changed."""
+        return (
+            self.table(),
+            self.stats(),
+            self.space.stats_line(),
+            gr.Dropdown(choices=self.space.sources()),
+            None if clear_inputs else gr.skip(),
+            "" if clear_inputs else gr.skip(),
+        )
+
+    @staticmethod
+    def select(event: gr.SelectData):
+        """A click on a row selects its article for deletion."""
+        title, article_id = event.row_value[0], event.row_value[4]
+        return article_id, gr.Button(value=f"Delete “{title[:60]}”", interactive=True)
+
+    def delete(self, article_id: str, query: str):
+        if article_id:
+            rag.delete_articles(self.space.library, [article_id])
+        _, stats, header, sources, *_ = self.refreshed()
+        return (
+            "",
+            gr.Button(value="Delete selected article", interactive=False),
+            self.table(query),
+            stats,
+            header,
+            sources,
+        )
+
+
+class Api:
+    """The named endpoints for ``gradio_client``: ``/ask`` and ``/ingest`` (JSON in, JSON out)."""
+
+    def __init__(self, space: Workspace, library_tab: LibraryTab):
+        self.space = space
+        self.library_tab = library_tab
+
+    def ask(
+        self,
+        question: str,
+        as_of: str = "",
+        sources: list[str] | None = None,
+        since: str = "",
+        until: str = "",
+        answerer: str = "",
+    ) -> dict:
+        """Answer a question from the library. Returns the Answer as JSON (text with [n],
+        short_answer, refused, citations with quotes and offsets, closest sources)."""
+        try:
+            answer = self.space.engine.ask(
+                question,
+                as_of=as_of or None,
+                sources=sources or None,
+                since=since or None,
+                until=until or None,
+                answerer=answerer or None,
+            )
+        except rag.QueryError as error:
+            raise gr.Error(str(error)) from None
+        return answer.model_dump(mode="json")
+
+
+def build_app(settings: Settings, engine: Any) -> gr.Blocks:
+    space = Workspace(settings, engine)
+    chat, library = ChatTab(space), LibraryTab(space)
+    api = Api(space, library)
+    answerers = rag.available_answerers(settings)
+
+    with gr.Blocks(title="newsrag", fill_width=False) as app:
+        header = gr.HTML(space.stats_line())
+        answers, sections = gr.State([]), gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3, min_width=420):
+                    chatbot = gr.Chatbot(
+                        elem_id="nr-chat",
+                        show_label=False,
+                        height="calc(100vh - 330px)",
+                        min_height=360,
+                        latex_delimiters=[],  # "$5 and $10" is money, not LaTeX
+                        feedback_options=None,
+                        buttons=["copy"],
+                        placeholder="Ask about the news in your library. Answers cite the "
+                        "sentence they come from.",
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            placeholder="e.g. Who heads the U.N. nuclear watchdog?",
+                            show_label=False,
+                            scale=6,
+                            max_lines=4,
+                            elem_id="nr-question",
+                            autofocus=True,
+                        )
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    with gr.Row():
+                        new = gr.Button("New conversation", size="sm")
+                        export = gr.DownloadButton(
+                            "Export as Markdown", size="sm", interactive=False
+                        )
+                    with gr.Accordion("Filters", open=False):
+                        with gr.Row():
+                            since = gr.DateTime(label="Published since", include_time=False,
+                                                type="string")  # fmt: skip
+                            until = gr.DateTime(label="Published until", include_time=False,
+                                                type="string")  # fmt: skip
+                            as_of = gr.DateTime(
+                                label="As of (today if empty)",
+                                include_time=False,
+                                type="string",
+                                info="'last week' counts back from here; later articles are hidden",
+                            )
+                        source_filter = gr.Dropdown(
+                            choices=space.sources(),
+                            multiselect=True,
+                            label="Sources (all if none chosen)",
+                        )
+                        answerer = gr.Radio(
+                            choices=answerers,
+                            value=settings.answerer if settings.answerer in answerers
+                            else "extractive",
+                            label="Answerer",
+                            visible=len(answerers) > 1,
+                        )  # fmt: skip
+                with gr.Column(scale=2, min_width=320):
+                    panel = gr.HTML(render.sources_panel([]), elem_id="nr-sources")
+
+            with gr.Tab("Library", id="library"):
+                stats = gr.Markdown(library.stats())
+                with gr.Row():
+                    files = gr.File(
+                        label="Upload articles or feeds (txt, md, html, jsonl, rss/atom)",
+                        file_count="multiple",
+                        file_types=UPLOAD_TYPES,
+                        type="filepath",
+                    )
+                    urls = gr.Textbox(
+                        label="Or paste article or feed URLs, one per line",
+                        lines=5,
+                        placeholder="https://example.com/news/story.html",
+                    )
+                add = gr.Button("Add to library", variant="primary")
+                result = gr.HTML()
+                search = gr.Textbox(label="Search articles", placeholder="title, source or URL")
+                table = gr.Dataframe(
+                    value=library.table(),
+                    headers=TABLE_HEADERS,
+                    datatype=["str", "str", "str", "number", "str"],
+                    interactive=False,
+                    wrap=True,
+                    max_height=480,
+                    column_widths=["46%", "18%", "12%", "8%", "16%"],
+                    elem_id="nr-table",
+                )
+                selected = gr.Textbox(visible=False)
+                delete = gr.Button("Delete selected article", variant="stop", interactive=False)
+
+        chat_inputs = [question, chatbot, answers, sections, since, until, as_of, source_filter,
+                       answerer]  # fmt: skip
+        chat_outputs = [question, chatbot, answers, sections, panel, export]
+        for trigger in (question.submit, send.click):
+            trigger(chat.respond, chat_inputs, chat_outputs, api_visibility="private")
+        new.click(
+            chat.clear, None, [chatbot, answers, sections, panel, export, question],
+            api_visibility="private",
+        )  # fmt: skip
+
+        changed = [table, stats, header, source_filter, files, urls]
+        add.click(library.add, [files, urls], [result, *changed], api_visibility="private",
+                  concurrency_id="library-write", concurrency_limit=1)  # fmt: skip
+        search.change(library.table, search, table, api_visibility="private")
+        table.select(library.select, None, [selected, delete], api_visibility="private")
+        delete.click(
+            library.delete,
+            [selected, search],
+            [selected, delete, table, stats, header, source_filter],
+            api_visibility="private",
+            concurrency_id="library-write",
+            concurrency_limit=1,
+        )
+
+        gr.api(api.ask, api_name="ask")
+        api_files = gr.File(file_count="multiple", visible=False)
+        api_urls = gr.Textbox(visible=False)
+        api_result = gr.JSON(visible=False)
+        api_trigger = gr.Button(visible=False)
+        api_trigger.click(
+            library.run_ingest,
+            [api_files, api_urls],
+            api_result,
+            api_name="ingest",
+            api_description="Add files (gradio_client.handle_file) and/or URLs (one per line); "
+            "returns counts and per-item errors.",
+            concurrency_id="library-write",
+            concurrency_limit=1,
+        )
+    return app
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Soft(
+        primary_hue="blue",
+        neutral_hue="slate",
+        # System fonts only: a web font would be fetched from the internet on every page load.
+        font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+    )
+
+
+def launch_options() -> dict[str, Any]:
+    script = (ASSETS / "app.js").read_text(encoding="utf-8")
+    return {
+        "css_paths": [ASSETS / "app.css"],
+        "head": f"<script>{script}</script>",
+        "theme": theme(),
+        "footer_links": [],
+    }

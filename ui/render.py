@@ -1,0 +1,240 @@
+"""Answers, sources and articles as safe markup.
+
+Article text (titles, quotes, bodies, URLs) is untrusted: an article may contain ``<script>``,
+``<img onerror=...>`` or a ``javascript:`` Markdown link. The chat renders Markdown and the
+sources panel raw HTML, so every piece of article text is escaped here, and only here, for the
+place it goes. Only ``http(s)`` URLs ever become links.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from urllib.parse import urlparse
+
+CITATION_MARKER = re.compile(r"\[(\d+)\]")
+# Markdown punctuation; & < > are HTML-escaped instead (a backslash can't escape an entity).
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+PASSAGE_CONTEXT = 280  # characters of the passage shown either side of the quote
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as Markdown that renders to exactly that text: no markup, links or images."""
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=True)
+
+
+def html_text(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a plain web link, else None (``javascript:``, ``data:``... are dropped)."""
+    if not url:
+        return None
+    parsed = urlparse(url.strip())
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        return url.strip()
+    return None
+
+
+def day_label(value: date | str | None) -> str:
+    if value in (None, ""):
+        return "date unknown"
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]
+
+
+def source_anchor(turn: int, n: int) -> str:
+    return f"source-{turn}-{n}"
+
+
+# ------------------------------------------------------------------------- chat messages
+def answer_message(answer: dict[str, Any], turn: int) -> str:
+    """The assistant's chat message (Markdown): answer text with [n] as links to its sources."""
+    if answer.get("refused"):
+        return refusal_message(answer, turn)
+    pieces, position = [], 0
+    text = answer["text"]
+    known = {c["n"] for c in answer.get("citations", [])}
+    for match in CITATION_MARKER.finditer(text):
+        pieces.append(markdown_text(text[position : match.start()]))
+        n = int(match.group(1))
+        if n in known:
+            pieces.append(
+                f'<a class="cite" href="#{source_anchor(turn, n)}" title="Show source {n}">'
+                f"[{n}]</a>"
+            )
+        position = match.end()
+    pieces.append(markdown_text(text[position:]))
+    message = "".join(pieces).strip()
+    if answer.get("short_answer"):
+        message = f"**{markdown_text(answer['short_answer'])}**\n\n{message}"
+    return message
+
+
+def refusal_message(answer: dict[str, Any], turn: int) -> str:
+    closest = answer.get("closest") or []
+    lines = ['<span class="refusal">Not in the library</span>', "", markdown_text(answer["text"])]
+    if closest:
+        lines += ["", "The articles don't say; these come closest:", ""]
+        for n, passage in enumerate(closest, 1):
+            title = markdown_text(passage["title"])
+            day = markdown_text(day_label(passage.get("published_date")))
+            link = f'<a class="cite" href="#{source_anchor(turn, n)}">[{n}]</a>'
+            lines.append(f"- {link} {title} ({day})")
+    return "\n".join(lines)
+
+
+def error_message(message: str) -> str:
+    return f'<span class="problem">Can\'t answer that</span>\n\n{markdown_text(message)}'
+
+
+def streaming_message(partial: str) -> str:
+    return markdown_text(partial) + " ▍"
+
+
+# ------------------------------------------------------------------------- sources panel
+def _highlighted(text: str, start: int, end: int, mark_class: str = "") -> str:
+    """``text`` escaped, with ``text[start:end]`` inside <mark>."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    css = f' class="{mark_class}"' if mark_class else ""
+    return (
+        html_text(text[:start])
+        + f"<mark{css}>"
+        + html_text(text[start:end])
+        + "</mark>"
+        + html_text(text[end:])
+    )
+
+
+def _card_header(n: int, title: str, url: str | None, source: str | None, day: Any) -> str:
+    link = safe_url(url)
+    title_html = html_text(title)
+    if link:
+        new_tab = 'target="_blank" rel="noopener noreferrer"'
+        title_html = f'<a href="{html_text(link)}" {new_tab}>{title_html}</a>'
+    meta = " · ".join([html_text(source or "source unknown"), html_text(day_label(day))])
+    return (
+        f'<header><span class="src-n">{n}</span><span class="src-title">{title_html}</span>'
+        f'</header><div class="src-meta">{meta}</div>'
+    )
+
+
+def _article_view(body: str | None, start: int, end: int) -> str:
+    if not body:
+        return ""
+    return (
+        '<details class="src-article"><summary>Read the whole article</summary>'
+        f'<div class="article-body">{_highlighted(body, start, end, "hl")}</div></details>'
+    )
+
+
+def context_window(text: str, start: int, end: int, context: int = PASSAGE_CONTEXT):
+    """``text`` cut to ``context`` characters around [start, end) at word boundaries, with
+    ellipses; returns (text, start, end) with the offsets moved to match."""
+    left = max(0, start - context)
+    right = min(len(text), end + context)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    prefix = "… " if left > 0 else ""
+    suffix = " …" if right < len(text) else ""
+    shift = len(prefix) - left
+    return prefix + text[left:right] + suffix, start + shift, end + shift
+
+
+def citation_card(turn: int, citation: dict[str, Any], body: str | None) -> str:
+    passage = citation.get("passage") or citation["quote"]
+    offset = citation["start"] - citation.get("passage_start", 0)
+    if passage[offset : offset + len(citation["quote"])] != citation["quote"]:
+        offset = max(passage.find(citation["quote"]), 0)
+    passage, offset, quote_end = context_window(passage, offset, offset + len(citation["quote"]))
+    return (
+        f'<article class="src-card" id="{source_anchor(turn, citation["n"])}">'
+        + _card_header(
+            citation["n"],
+            citation["title"],
+            citation.get("url"),
+            citation.get("source"),
+            citation.get("published_date"),
+        )
+        + f'<blockquote class="src-passage">{_highlighted(passage, offset, quote_end)}</blockquote>'
+        + _article_view(body, citation["start"], citation["end"])
+        + "</article>"
+    )
+
+
+def closest_card(turn: int, n: int, passage: dict[str, Any], body: str | None) -> str:
+    published = passage.get("published_date")
+    header = _card_header(n, passage["title"], passage.get("url"), passage.get("source"), published)
+    opening = context_window(passage["text"], 0, 0, 2 * PASSAGE_CONTEXT)[0]
+    return (
+        f'<article class="src-card closest" id="{source_anchor(turn, n)}">{header}'
+        f'<blockquote class="src-passage">{html_text(opening)}</blockquote>'
+        + _article_view(body, passage["start"], passage["start"])
+        + "</article>"
+    )
+
+
+def sources_section(turn: int, answer: dict[str, Any], bodies: dict[str, str | None]) -> str:
+    """One answer's sources; the panel holds a section per turn and shows the newest."""
+    if answer.get("refused"):
+        cards = [
+            closest_card(turn, n, passage, bodies.get(passage["article_id"]))
+            for n, passage in enumerate(answer.get("closest") or [], 1)
+        ]
+        heading = "Closest articles (they don't answer the question)"
+    else:
+        cards = [
+            citation_card(turn, citation, bodies.get(citation["article_id"]))
+            for citation in answer.get("citations", [])
+        ]
+        heading = "Sources"
+    question = html_text(answer.get("question", ""))
+    return (
+        f'<section class="turn-sources" data-turn="{turn}">'
+        f'<h3>{heading}</h3><p class="src-question">{question}</p>{"".join(cards)}</section>'
+    )
+
+
+def sources_panel(sections: Sequence[str]) -> str:
+    if not sections:
+        return (
+            '<div class="sources-empty">Sources of an answer appear here, with the supporting '
+            "sentence highlighted.</div>"
+        )
+    # Older turns stay in the page (hidden) so their [n] links still open their sources.
+    hidden = [
+        section.replace('class="turn-sources"', 'class="turn-sources" hidden', 1)
+        for section in sections[:-1]
+    ]
+    return '<div class="sources">' + "".join([*hidden, sections[-1]]) + "</div>"
+
+
+# ------------------------------------------------------------------------- export
+def conversation_markdown(answers: Sequence[dict[str, Any]]) -> str:
+    """The conversation with its sources, as a Markdown document (a file, so plain text)."""
+    lines = ["# newsrag conversation", ""]
+    for answer in answers:
+        lines += [f"## {answer['question']}", "", answer["text"], ""]
+        if answer.get("refused"):
+            listed = [(n, p, None) for n, p in enumerate(answer.get("closest") or [], 1)]
+            if listed:
+                lines += ["Closest articles:", ""]
+        else:
+            listed = [(c["n"], c, c["quote"]) for c in answer.get("citations", [])]
+            if listed:
+                lines += ["Sources:", ""]
+        for n, item, quote in listed:
+            parts = (item.get("source"), day_label(item.get("published_date")), item.get("url"))
+            where = ", ".join(part for part in parts if part)
+            lines.append(f"{n}. {item['title']} ({where})")
+            if quote:
+                lines.append(f"   > {quote}")
+        lines.append("")
+    return "\n".join(lines)
