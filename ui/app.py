@@ -80,12 +80,12 @@ class ChatTab:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         turn = len(answers)
-        messages = [
-            *messages,
-            {"role": "user", "content": render.markdown_text(message)},
-            {"role": "assistant", "content": "*Searching the library…*"},
-        ]
-        yield "", messages, answers, sections, gr.skip(), gr.skip()
+        before = [*messages, {"role": "user", "content": render.markdown_text(message)}]
+
+        def reply(content: str) -> list[dict[str, str]]:  # a new list per update
+            return [*before, {"role": "assistant", "content": content}]
+
+        yield "", reply("*Searching the library…*"), answers, sections, gr.skip(), gr.skip()
         history = [(a["question"], a["text"]) for a in answers]
         options = {
             "as_of": _day(as_of),
@@ -99,25 +99,24 @@ class ChatTab:
             for piece in self.space.engine.stream_chat(history, message, **options):
                 if isinstance(piece, str):
                     partial += piece
-                    shown = render.streaming_message(partial)
-                    messages[-1] = {"role": "assistant", "content": shown}
-                    yield gr.skip(), messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    shown = reply(render.streaming_message(partial))
+                    yield gr.skip(), shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 else:
                     final = piece
         except rag.QueryError as error:  # bad input: say what is wrong, keep the conversation
-            messages[-1] = {"role": "assistant", "content": render.error_message(str(error))}
-            yield gr.skip(), messages, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            shown = reply(render.error_message(str(error)))
+            yield gr.skip(), shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         data = final.model_dump(mode="json")
         answers = [*answers, data]
-        shown = [c["article_id"] for c in data["citations"]] + [
+        shown_articles = [c["article_id"] for c in data["citations"]] + [
             p["article_id"] for p in data["closest"]
         ]
-        sections = [*sections, render.sources_section(turn, data, self.space.bodies(shown))]
-        messages[-1] = {"role": "assistant", "content": render.answer_message(data, turn)}
+        bodies = self.space.bodies(shown_articles)
+        sections = [*sections, render.sources_section(turn, data, bodies)]
         yield (
             gr.skip(),
-            messages,
+            reply(render.answer_message(data, turn)),
             answers,
             sections,
             render.sources_panel(sections),

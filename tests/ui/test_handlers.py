@@ -1,0 +1,65 @@
+"""The chat handler's stream, turn by turn: what the chat window receives, with the real engine
+(and SmolLM2 in-process for the token stream)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+import rag
+from ui.app import ChatTab, Workspace
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def chat(ui_settings):
+    settings = ui_settings.model_copy(update={"llm_max_tokens": 64})
+    return ChatTab(Workspace(settings, rag.open_engine(settings=settings)))
+
+
+def turn(chat, question, answers=(), sections=(), **filters):
+    options = {"since": None, "until": None, "as_of": None, "sources": None, "answerer": None}
+    options.update(filters)
+    return list(
+        chat.respond(question, [], list(answers), list(sections), options["since"],
+                     options["until"], options["as_of"], options["sources"], options["answerer"])
+    )  # fmt: skip
+
+
+def test_llm_answers_stream_token_by_token_then_settle_on_the_verified_text(chat):
+    updates = turn(chat, "Who heads the U.N. nuclear watchdog?", answerer="llm")
+    messages = [u[1] for u in updates]
+    streamed = [m[-1]["content"] for m in messages[1:-1]]
+    assert len(streamed) >= 3 and all(text.endswith("▍") for text in streamed)
+    final = messages[-1][-1]["content"]
+    assert "▍" not in final
+    answers = updates[-1][2]
+    assert answers[0]["answerer"] == "llm"
+    assert answers[0]["refused"] or 'class="cite"' in final
+
+
+def test_follow_ups_use_the_conversation(chat):
+    first = turn(chat, "Who said Iran will not be coerced into talks?")[-1]
+    answers, sections = first[2], first[3]
+    second = turn(chat, "And who responded to him on behalf of the White House?", answers, sections)
+    final = second[-1]
+    assert final[2][1]["short_answer"] == "Brian Hughes"
+    assert final[2][1]["debug"]["standalone_question"] != final[2][1]["question"]
+    assert 'data-turn="1"' in final[4] and 'hidden data-turn="0"' in final[4]
+
+
+def test_filters_reach_the_engine_and_bad_ones_are_explained(chat):
+    final = turn(chat, "Who cut the ribbon?", as_of="2024-06-01", sources=["Millbrook Courier"])[-1]
+    assert final[2][0]["citations"][0]["source"] == "Millbrook Courier"
+    hidden = turn(chat, "Who cut the ribbon?", as_of="2024-03-01")[-1]
+    assert hidden[2][0]["refused"]  # published after "as of": not used
+    bad = turn(chat, "Who cut the ribbon?", since="2024-05-01", until="2024-01-01")
+    message = bad[-1][1][-1]["content"]
+    assert 'class="problem"' in message and "since \\(2024\\-05\\-01\\) is after until" in message
+    assert all(update[2] in ([], gr.skip()) for update in bad)  # no answer was recorded
+
+
+def test_an_empty_question_changes_nothing(chat):
+    updates = turn(chat, "   ")
+    assert updates == [tuple(gr.skip() for _ in range(6))]
