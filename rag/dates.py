@@ -32,6 +32,10 @@ _NUMBER_WORDS = {
 _COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
 
 
+# Windows longer than this only boost: a year says little about when the articles appeared.
+LONGEST_FILTER_DAYS = 62
+
+
 @dataclass(frozen=True)
 class DateWindow:
     """Publication dates an answer should come from (inclusive)."""
@@ -72,8 +76,9 @@ def _count(text: str) -> int:
 
 
 def _grace(start: date, end: date) -> int:
-    """Days after a window in which reports about it still appear."""
-    return min(7, max(1, ((end - start).days + 1) // 4))
+    """Days after a window in which reports about it still appear (a Sunday final is
+    written up on Tuesday)."""
+    return min(7, max(2, ((end - start).days + 1) // 4))
 
 
 # Each rule: a pattern and a function (match, as_of) -> (start, end[, use]).
@@ -100,7 +105,7 @@ def _rules() -> list[_Rule]:
         days = _count(m.group(1).lower()) * _UNIT_DAYS[m.group(2).lower()]
         return as_of - timedelta(days=days - 1), as_of
 
-    @r(_COUNT + r"\s+(day|week|month|year)s?\s+ago\b")
+    @r(r"(?<![\d,.])\b" + _COUNT + r"\s+(day|week|month|year)s?\s+ago\b")  # not "46,000 years"
     def _ago(m, as_of):
         days = _count(m.group(1).lower()) * _UNIT_DAYS[m.group(2).lower()]
         point = as_of - timedelta(days=days)
@@ -144,7 +149,7 @@ def _rules() -> list[_Rule]:
         year = int(m.group(1))
         return date(year, 1, 1), date(year, 12, 31)
 
-    @r(r"\btoday\b|\bthis morning\b|\btonight\b")
+    @r(r"(?-i:\b[Tt]oday\b)|\bthis morning\b|\btonight\b")  # not "USA TODAY"
     def _today(m, as_of):
         return as_of, as_of
 
@@ -221,6 +226,8 @@ def resolve_time_expression(question: str, as_of: date) -> DateWindow | None:
         result = resolve(match, as_of)  # type: ignore[operator]
         start, end = result[0], min(result[1], as_of)
         use = result[2] if len(result) > 2 else "filter"
+        if (end - start).days + 1 > LONGEST_FILTER_DAYS:
+            use = "boost"  # "in 2022", "last year": such events are reported months later
         if start > as_of:  # e.g. "in December" asked in January of the same year
             continue
         return DateWindow(start, end, match.group(0).strip(), use)
