@@ -68,6 +68,7 @@ class KeywordIndex:
     days: np.ndarray
     sources: np.ndarray
     retriever: object  # bm25s.BM25
+    _positions: dict[str, int] | None = None  # chunk id -> row, built on first use
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         """(chunk id, score) best first; chunks outside ``mask`` (0 weight) never come back."""
@@ -99,6 +100,20 @@ class KeywordIndex:
         from rag.cite import idf_weights
 
         return idf_weights(self.document_frequency, max(len(self.ids), 1))
+
+    def keep(
+        self, chunk_ids: list[str], day_range: tuple[int, int] | None, sources: list[str] | None
+    ) -> list[str]:
+        """``chunk_ids`` (in order) that pass a day range and a source list; ids this
+        generation doesn't know are dropped (they aren't committed)."""
+        if self._positions is None:
+            self._positions = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        positions = self._positions
+        known = [c for c in chunk_ids if c in positions]
+        allowed = self.mask(day_range, sources)
+        if allowed is None:
+            return known
+        return [c for c in known if allowed[positions[c]]]
 
     def mask(
         self, day_range: tuple[int, int] | None, sources: list[str] | None

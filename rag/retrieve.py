@@ -22,6 +22,7 @@ from rag.store import Library
 from rag.types import Passage, day_number
 
 RRF_K = 60  # the usual constant: ranks matter, raw scores (cosine vs BM25) don't mix
+OVERFETCH = (10, 50)  # plain dense results fetched per filtered one wanted (see dense_ids)
 Mode = Literal["hybrid", "dense", "keyword"]
 
 
@@ -81,11 +82,30 @@ class HybridRetriever(BaseRetriever):
 
     # -- the two searches --------------------------------------------------------------
     def dense_ids(self, query: str, filters: SearchFilters, k: int) -> list[str]:
+        """Chroma's nearest chunks that pass the filters.
+
+        A filtered Chroma query is ~100x slower than a plain one (170-250 ms vs 1-2 ms at 55k
+        chunks: it leaves the HNSW index), so plain queries over-fetch and the filters are
+        applied here. Whenever at least ``k`` fetched chunks pass, that is exactly the filtered
+        top k; only a very selective filter falls back to Chroma's own.
+        """
         vector = self.embed_model.get_query_embedding(query)
-        found = self.library.collection.query(
+        collection = self.library.collection
+        days, sources = filters.day_range(), filters.sources
+        if days is None and not sources:
+            return _ids(collection.query(query_embeddings=[vector], n_results=k, include=[]))
+        index = keyword.keyword_index(self.library)
+        for factor in OVERFETCH:
+            wanted = k * factor
+            found = collection.query(query_embeddings=[vector], n_results=wanted, include=[])
+            fetched = _ids(found)
+            kept = index.keep(fetched, days, sources)
+            if len(kept) >= k or len(fetched) < wanted:  # enough, or nothing more exists
+                return kept[:k]
+        found = collection.query(
             query_embeddings=[vector], n_results=k, where=filters.chroma_where(), include=[]
         )
-        return found["ids"][0] if found["ids"] else []
+        return _ids(found)
 
     def keyword_ids(self, query: str, filters: SearchFilters, k: int) -> list[str]:
         index = keyword.keyword_index(self.library)
@@ -152,6 +172,10 @@ class HybridRetriever(BaseRetriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [to_node(p) for p in self.search(query_bundle.query_str).passages]
+
+
+def _ids(found: dict[str, Any]) -> list[str]:
+    return found["ids"][0] if found["ids"] else []
 
 
 def to_node(passage: Passage) -> NodeWithScore:

@@ -1,0 +1,78 @@
+"""Dense search with filters: over-fetching a plain Chroma query and filtering here must give
+exactly what Chroma's own (much slower) filtered query gives."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+import rag
+from ingest import ingest
+from rag import retrieve
+from rag.retrieve import SearchFilters
+
+pytestmark = pytest.mark.slow
+TOPICS = ["bridge repair", "library branch", "jazz festival", "ferry timetable", "school budget",
+          "harbour dredging", "bus routes", "tree planting"]  # fmt: skip
+SOURCES = ["Millbrook Courier", "Harbor Gazette", "Valley Times"]
+FIRST_DAY = date(2024, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("retrieve")
+    records = [
+        {
+            "id": f"r{i}",
+            "title": f"Council debates the {TOPICS[i % len(TOPICS)]} again ({i})",
+            "body": f"The Millbrook council debated the {TOPICS[i % len(TOPICS)]} on day {i}. "
+            f"Councillor number {i} said the {TOPICS[(i * 3) % len(TOPICS)]} mattered more.",
+            "source": SOURCES[i % len(SOURCES)],
+            "published_date": (FIRST_DAY + timedelta(days=i)).isoformat(),
+        }
+        for i in range(48)
+    ]
+    export = root / "export.jsonl"
+    export.write_text("\n".join(json.dumps(r) for r in records))
+    ingest([export], rag.load_settings(data_dir=root / "lib"))
+    return rag.open_engine(root / "lib")
+
+
+def chroma_filtered(engine, query: str, filters: SearchFilters, k: int) -> list[str]:
+    vector = engine.embed_model.get_query_embedding(query)
+    found = engine.library.collection.query(
+        query_embeddings=[vector], n_results=k, where=filters.chroma_where(), include=[]
+    )
+    return found["ids"][0]
+
+
+CASES = {
+    "hide future": SearchFilters(last_day=FIRST_DAY + timedelta(days=30)),
+    "one week": SearchFilters(
+        first_day=FIRST_DAY + timedelta(days=10), last_day=FIRST_DAY + timedelta(days=16)
+    ),
+    "one day": SearchFilters(first_day=FIRST_DAY + timedelta(days=5), last_day=FIRST_DAY + timedelta(days=5)),
+    "source": SearchFilters(sources=["Harbor Gazette"]),
+    "source and days": SearchFilters(sources=["Valley Times"], last_day=FIRST_DAY + timedelta(days=20)),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("overfetch", [(10, 50), (2, 4), (1,)])  # (1,): Chroma filters
+def test_filtered_dense_search_equals_chromas_filtered_query(engine, monkeypatch, case, overfetch):
+    monkeypatch.setattr(retrieve, "OVERFETCH", overfetch)
+    filters = CASES[case]
+    for query in ["bridge repair debate", "what did the councillor say about buses?"]:
+        expected = chroma_filtered(engine, query, filters, 6)
+        assert engine.retriever.dense_ids(query, filters, 6) == expected
+        assert expected  # every case has matching chunks
+
+
+def test_filters_reach_the_answers(engine):
+    answer = engine.ask("What did the council debate on day 12?", sources=["Millbrook Courier"],
+                        since="2024-01-10", until="2024-01-20", as_of="2024-03-01")  # fmt: skip
+    for passage in answer._passages:
+        assert passage.source == "Millbrook Courier"
+        assert date(2024, 1, 10) <= passage.published_date <= date(2024, 1, 20)
