@@ -59,7 +59,7 @@ class Settings(BaseSettings):
 
     # --- retrieval and answering -------------------------------------------------------------
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(8, ge=1, le=50)  # passages: usually >= 5 articles at 2 per article
     candidates: int = Field(40, ge=1, le=500)  # per retriever, before fusion
     max_chunks_per_article: int = Field(2, ge=1)
     answerer: Literal["extractive", "llm"] = "extractive"

@@ -59,7 +59,7 @@ class ExtractiveAnswerer(Answerer):
     max_sentences = 4  # within MAX_WORDS; news sentences are long, so usually 2-3
     untyped_penalty = 0.85  # score factor for a typed question's sentence without such a span
 
-    def __init__(self, refusal_threshold: float = 0.50, max_passages: int = 5):
+    def __init__(self, refusal_threshold: float = 0.50, max_passages: int = 8):
         self.refusal_threshold = refusal_threshold
         self.max_passages = max_passages
 
