@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.keyword import terms
+from rag.keyword import stopwords, terms
 from rag.text import sentence_spans
 from rag.types import Citation, Passage
 
@@ -64,10 +64,19 @@ def best_support(
         return None
     weight = weight or (lambda term: 1.0)
     total = sum(weight(t) for t in terms) or 1.0
+    # Names and numbers must be in the supporting sentence, unless the statement is quoted
+    # verbatim from the passage (the extractive answerer's are; a sentence split differently
+    # there may spread its names over two of our sentences).
+    names = set() if _verbatim(statement, passage.text) else specifics(statement)
+    title = specifics(passage.title, all_words=True)
     scored = []
     for start, end in spans:
-        sentence_terms = set(content_terms(passage.text[start:end]))
-        scored.append((sum(weight(t) for t in terms & sentence_terms) / total, start, end))
+        sentence = passage.text[start:end]
+        sentence_terms = set(content_terms(sentence))
+        score = sum(weight(t) for t in terms & sentence_terms) / total
+        if not names <= specifics(sentence, all_words=True) | title:
+            score = 0.0  # a name or number the sentence doesn't hold: not its support
+        scored.append((score, start, end))
     if similarity is not None:
         cosines = similarity(statement, [passage.text[s:e] for _, s, e in scored])
         scored = [
@@ -81,6 +90,28 @@ def best_support(
         end=passage.start + end,
         quote=passage.text[start:end],
     )
+
+
+_TOKEN = re.compile(r"\w+")  # the same tokens on both sides: "145-134", "U.N.", "Mario's"
+
+
+def specifics(text: str, all_words: bool = False) -> set[str]:
+    """Names and numbers of ``text`` (capitalised words after the first, figures), lowercased.
+
+    A model that writes "Ali Khamenei heads the U.N. nuclear watchdog [1]" over a sentence about
+    Rafael Grossi shares most words with it and is semantically close: only the names tell.
+    ``all_words``: every word, for the side that must contain them.
+    """
+    tokens = _TOKEN.findall(text)
+    if all_words:
+        return {t.lower() for t in tokens}
+    found = {t.lower() for t in tokens[1:] if t[0].isupper() or t[0].isdigit()}
+    return found - stopwords()
+
+
+def _verbatim(statement: str, text: str) -> bool:
+    words = " ".join(_TOKEN.findall(statement))
+    return bool(words) and words in " ".join(_TOKEN.findall(text))
 
 
 def _semantic(lexical: float) -> float:

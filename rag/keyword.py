@@ -35,7 +35,7 @@ _TOKEN = re.compile(TOKEN_PATTERN)
 
 
 @lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
+def stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN)
@@ -44,7 +44,7 @@ def _stopwords() -> frozenset[str]:
 def terms(text: str) -> list[str]:
     """One text's index terms, exactly as ``tokenize`` makes them, without bm25s's per-call
     overhead (it runs for every candidate sentence of every question)."""
-    stop = _stopwords()
+    stop = stopwords()
     return _stemmer().stemWords([t for t in _TOKEN.findall(text.lower()) if t not in stop])
 
 

@@ -159,4 +159,4 @@ def _trim(sentence: str) -> str:
 def _with_marker(sentence: str, passage: int) -> str:
     if sentence[-1:] in ".!?":
         return f"{sentence[:-1]} [{passage}]{sentence[-1]}"
-    return f"{sentence} [{passage}]"
+    return f"{sentence} [{passage}]."  # a headline has no full stop: end it, or it runs on

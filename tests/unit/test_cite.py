@@ -69,3 +69,43 @@ def test_statements_keep_their_markers():
     statements = split_statements("First claim [1]. Second claim [2][3]. [4]")
     assert [s.cited for s in statements] == [[1], [2, 3, 4]]
     assert statements[0].text == "First claim."
+
+
+GROSSI = (
+    "As Tehran speeds up its uranium enrichment, Rafael Grossi, the head of the U.N. nuclear "
+    "watchdog, said diplomatic efforts are running out of time."
+)
+
+
+def close(statement: str, others: list[str]) -> list[float]:
+    """A stand-in embedding judge that finds everything semantically close: names must still
+    decide."""
+    return [0.9 for _ in others]
+
+
+def test_a_name_the_sentence_does_not_hold_is_not_supported():
+    grossi = [passage(GROSSI, "iran")]
+    wrong = verify(
+        "Ali Khamenei is the head of the U.N. nuclear watchdog [1].", grossi, None, close
+    )
+    assert wrong.refused and wrong.dropped
+    right = verify(
+        "Rafael Grossi is the head of the U.N. nuclear watchdog [1].", grossi, None, close
+    )
+    assert not right.refused and right.citations[0].quote == GROSSI
+
+
+def test_a_number_the_sentence_does_not_hold_is_not_supported():
+    result = verify(
+        "The board voted 6 to 2 to open a new branch [1].", [passage(BODY_B, "library")]
+    )
+    assert result.refused
+    assert not verify(
+        "The board voted 5 to 2 to open a branch [1].", [passage(BODY_B, "library")]
+    ).refused
+
+
+def test_names_may_come_from_the_title():
+    titled = Passage(chunk_id="x-v-0", article_id="x", title="Millbrook library expands",
+                     text=BODY_B, start=0, end=len(BODY_B))  # fmt: skip
+    assert not verify("The Millbrook board voted 5 to 2 for a new branch [1].", [titled]).refused
