@@ -174,9 +174,9 @@ class LibraryTab:
         batch = collect(
             files, urls, self.space.settings.data_dir / "uploads", self.space.settings.max_file_mb
         )
-        result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0, "failed": 0,
-                                  "errors": list(batch.problems), "notes": []}  # fmt: skip
-        result["failed"] = len(batch.problems)
+        result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0,
+                                  "failed": len(batch.problems), "errors": list(batch.problems),
+                                  "notes": []}  # fmt: skip
         if batch.inputs:
             position = {name: i for i, name in enumerate(batch.inputs)}
 
@@ -199,19 +199,19 @@ class LibraryTab:
                 *self.refreshed(),
             )
         result = self.run_ingest(files, urls, progress)
-        lines = [
+        counts = (
             f"Added {result['added']}, updated {result['updated']}, unchanged "
             f"{result['unchanged']}, failed {result['failed']}."
-        ]
+        )
         items = [f'<li class="failed">{render.html_text(e)}</li>' for e in result["errors"]]
         items += [f"<li>{render.html_text(n)}</li>" for n in result["notes"]]
-        html = f'<div class="ingest-result">{lines[0]}<ul>{"".join(items)}</ul></div>'
+        html = f'<div class="ingest-result">{counts}<ul>{"".join(items)}</ul></div>'
         return html, *self.refreshed(clear_inputs=True)
 
-    def refreshed(self, clear_inputs: bool = False):
+    def refreshed(self, clear_inputs: bool = False, query: str = ""):
         """(table, stats, header, sources filter, files, urls) after the library changed."""
         return (
-            self.table(),
+            self.table(query),
             self.stats(),
             self.space.stats_line(),
             gr.Dropdown(choices=self.space.sources()),
@@ -228,23 +228,16 @@ class LibraryTab:
     def delete(self, article_id: str, query: str):
         if article_id:
             rag.delete_articles(self.space.library, [article_id])
-        _, stats, header, sources, *_ = self.refreshed()
-        return (
-            "",
-            gr.Button(value="Delete selected article", interactive=False),
-            self.table(query),
-            stats,
-            header,
-            sources,
-        )
+        table, stats, header, sources, *_ = self.refreshed(query=query)
+        cleared = gr.Button(value="Delete selected article", interactive=False)
+        return "", cleared, table, stats, header, sources
 
 
 class Api:
-    """The named endpoints for ``gradio_client``: ``/ask`` and ``/ingest`` (JSON in, JSON out)."""
+    """``/ask`` for ``gradio_client`` (``/ingest`` is ``LibraryTab.run_ingest``)."""
 
-    def __init__(self, space: Workspace, library_tab: LibraryTab):
+    def __init__(self, space: Workspace):
         self.space = space
-        self.library_tab = library_tab
 
     def ask(
         self,
@@ -274,7 +267,7 @@ class Api:
 def build_app(settings: Settings, engine: Any) -> gr.Blocks:
     space = Workspace(settings, engine)
     chat, library = ChatTab(space), LibraryTab(space)
-    api = Api(space, library)
+    api = Api(space)
     answerers = rag.available_answerers(settings)
 
     with gr.Blocks(title="newsrag", fill_width=False) as app:
