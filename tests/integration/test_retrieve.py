@@ -53,9 +53,13 @@ CASES = {
     "one week": SearchFilters(
         first_day=FIRST_DAY + timedelta(days=10), last_day=FIRST_DAY + timedelta(days=16)
     ),
-    "one day": SearchFilters(first_day=FIRST_DAY + timedelta(days=5), last_day=FIRST_DAY + timedelta(days=5)),
+    "one day": SearchFilters(
+        first_day=FIRST_DAY + timedelta(days=5), last_day=FIRST_DAY + timedelta(days=5)
+    ),
     "source": SearchFilters(sources=["Harbor Gazette"]),
-    "source and days": SearchFilters(sources=["Valley Times"], last_day=FIRST_DAY + timedelta(days=20)),
+    "source and days": SearchFilters(
+        sources=["Valley Times"], last_day=FIRST_DAY + timedelta(days=20)
+    ),
 }
 
 
