@@ -305,13 +305,14 @@ def build_app(settings: Settings, engine: Any) -> gr.Blocks:
                     with gr.Accordion("Filters", open=False):
                         with gr.Row():
                             since = gr.DateTime(label="Published since", include_time=False,
-                                                type="string")  # fmt: skip
+                                                type="string", elem_id="nr-since")  # fmt: skip
                             until = gr.DateTime(label="Published until", include_time=False,
-                                                type="string")  # fmt: skip
+                                                type="string", elem_id="nr-until")  # fmt: skip
                             as_of = gr.DateTime(
                                 label="As of (today if empty)",
                                 include_time=False,
                                 type="string",
+                                elem_id="nr-as-of",
                                 info="'last week' counts back from here; later articles are hidden",
                             )
                         source_filter = gr.Dropdown(

@@ -153,3 +153,18 @@ def test_library_tab_upload_search_and_delete(page, ui_url, tmp_path):
         "() => !document.querySelector('#nr-table').innerText.includes('Lighthouse keeper')"
     )
     assert page.errors == []
+
+
+def test_filters_in_the_page_reach_the_engine(page, ui_url):
+    page.goto(ui_url)
+    page.get_by_text("Filters").click()
+    as_of = page.locator("#nr-as-of input")
+    as_of.fill("2024-03-01")
+    as_of.press("Enter")
+    ask(page, "Who cut the ribbon?", turn=1)
+    assert page.locator(BOT).nth(0).locator(".refusal").is_visible()  # not yet published
+    as_of.fill("2024-06-01")
+    as_of.press("Enter")
+    ask(page, "Who cut the ribbon?", turn=2)
+    assert "Tom Becker" in page.locator(BOT).nth(1).inner_text()
+    assert page.errors == []
