@@ -32,6 +32,10 @@ _NUMBER_WORDS = {
 _COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + ")"
 
 
+# A question about what is coming: its day or weekend is after as_of, its news before.
+_FUTURE = re.compile(
+    r"\b(?:will|(?:set|scheduled|expected|plans?) to|(?:is|are) (?:going|due) to|upcoming)\b", re.I
+)
 # Windows longer than this only boost: a year says little about when the articles appeared.
 LONGEST_FILTER_DAYS = 62
 
@@ -166,6 +170,8 @@ def _rules() -> list[_Rule]:
 
     @r(r"\b(?:this|over the)\s+(?:past\s+)?weekend\b")
     def _this_weekend(m, as_of):
+        if _FUTURE.search(m.string):  # "will host ... this weekend": reported in the days before
+            return as_of - timedelta(days=6), as_of
         saturday = as_of - timedelta(days=(as_of.weekday() - 5) % 7)
         return saturday - timedelta(days=1), min(as_of, saturday + timedelta(days=1))
 
@@ -197,6 +203,8 @@ def _rules() -> list[_Rule]:
 
     @r(r"\bon\s+(" + "|".join(WEEKDAYS) + r")\b")
     def _weekday(m, as_of):
+        if _FUTURE.search(m.string):  # "will vote on Tuesday": the coming one, not the last
+            return as_of - timedelta(days=6), as_of
         back = (as_of.weekday() - WEEKDAYS.index(m.group(1).lower())) % 7
         day = as_of - timedelta(days=back)
         return day, day

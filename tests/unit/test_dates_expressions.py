@@ -117,6 +117,19 @@ def test_no_expression_no_filter(question):
     assert resolve_time_expression(question, AS_OF) is None
 
 
+@pytest.mark.parametrize(
+    ("question", "expression"),
+    [
+        ("Which city will host the Final Four this weekend?", "this weekend"),
+        ("What is the Senate set to vote on on Tuesday?", "on Tuesday"),
+    ],
+)
+def test_a_coming_day_or_weekend_means_the_news_of_the_week_before(question, expression):
+    window = resolve_time_expression(question, AS_OF)  # a Friday
+    assert window.expression == expression
+    assert (window.start, window.end) == (date(2023, 3, 11), date(2023, 3, 17))
+
+
 def test_weekend_on_sunday_is_this_weekend():
     sunday = date(2023, 3, 19)
     window = resolve_time_expression("What happened this weekend?", sunday)
