@@ -45,7 +45,7 @@ def __getattr__(name: str):  # lazy: `import rag` stays cheap for the CLI and in
         from rag import types
 
         return getattr(types, name)
-    if name in {"NewsQueryEngine", "QueryError", "REFUSAL"}:
+    if name in {"NewsQueryEngine", "QueryError"}:
         from rag import engine
 
         return getattr(engine, name)

@@ -74,7 +74,7 @@ def best_support(
         sentence = passage.text[start:end]
         sentence_terms = set(content_terms(sentence))
         score = sum(weight(t) for t in terms & sentence_terms) / total
-        if not names <= specifics(sentence, all_words=True) | title:
+        if names and not names <= specifics(sentence, all_words=True) | title:
             score = 0.0  # a name or number the sentence doesn't hold: not its support
         scored.append((score, start, end))
     if similarity is not None:

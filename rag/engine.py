@@ -76,14 +76,11 @@ class NewsQueryEngine(CustomQueryEngine):
         until: date | str | None = None,
         answerer: str | None = None,
     ) -> Answer:
-        final = None
-        for piece in self.stream(
-            question, as_of=as_of, sources=sources, since=since, until=until, answerer=answerer
-        ):
-            if isinstance(piece, Answer):
-                final = piece
-        assert final is not None
-        return final
+        return _final(
+            self.stream(
+                question, as_of=as_of, sources=sources, since=since, until=until, answerer=answerer
+            )
+        )
 
     def stream(
         self,
@@ -143,12 +140,7 @@ class NewsQueryEngine(CustomQueryEngine):
 
         ``history``: (user, assistant) pairs, or Gradio-style {"role", "content"} dicts.
         """
-        final = None
-        for piece in self.stream_chat(history, message, **options):
-            if isinstance(piece, Answer):
-                final = piece
-        assert final is not None
-        return final
+        return _final(self.stream_chat(history, message, **options))
 
     def stream_chat(
         self, history: Sequence[Any], message: str, **options: Any
@@ -278,6 +270,16 @@ class NewsQueryEngine(CustomQueryEngine):
             as_of=day,
             debug=debug,
         )
+
+
+def _final(pieces: Iterator[str | Answer]) -> Answer:
+    """The ``Answer`` a stream ends with (its text pieces are dropped)."""
+    final = None
+    for piece in pieces:
+        if isinstance(piece, Answer):
+            final = piece
+    assert final is not None
+    return final
 
 
 def _ms(started: float) -> float:
