@@ -54,6 +54,10 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_by_hash ON articles(content_hash);
 CREATE INDEX IF NOT EXISTS articles_by_origin ON articles(origin);
 CREATE INDEX IF NOT EXISTS articles_by_url ON articles(url);
+-- Every question reads the source list and the newest date: without these, each is a scan of
+-- all article bodies (30 ms at 6,000 articles).
+CREATE INDEX IF NOT EXISTS articles_by_source ON articles(source);
+CREATE INDEX IF NOT EXISTS articles_by_date ON articles(published_date);
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY,
     article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,

@@ -1,5 +1,6 @@
-"""Dense search with filters: over-fetching a plain Chroma query and filtering here must give
-exactly what Chroma's own (much slower) filtered query gives."""
+"""Dense search with filters: ranking the admitted vectors exactly, or over-fetching a plain
+Chroma query and filtering here, must give exactly what Chroma's own (much slower) filtered
+query gives."""
 
 from __future__ import annotations
 
@@ -64,8 +65,15 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("overfetch", [(10, 50), (2, 4), (1,)])  # (1,): Chroma filters
-def test_filtered_dense_search_equals_chromas_filtered_query(engine, monkeypatch, case, overfetch):
+@pytest.mark.parametrize(
+    "exact_limit, overfetch",
+    [(2000, (10, 50)), (0, (10, 50)), (0, (2, 4)), (0, (1,))],  # (1,): Chroma filters
+    ids=["exact", "overfetch", "overfetch-small", "chroma"],
+)
+def test_filtered_dense_search_equals_chromas_filtered_query(
+    engine, monkeypatch, case, exact_limit, overfetch
+):
+    monkeypatch.setattr(retrieve, "EXACT_LIMIT", exact_limit)
     monkeypatch.setattr(retrieve, "OVERFETCH", overfetch)
     filters = CASES[case]
     for query in ["bridge repair debate", "what did the councillor say about buses?"]:
