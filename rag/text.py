@@ -2,6 +2,8 @@
 
 Punkt (nltk) with the English model that llama-index-core bundles, so nothing is downloaded.
 Newlines are hard boundaries: news bodies put one paragraph (often one sentence) per line.
+A "sentence" that starts in lower case continues the one before it: Punkt ends sentences at
+"(pup-ular?) dog breed of 2022", and the half without its subject can't be quoted alone.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             piece = text[offset + start : offset + end]
             stripped_left = len(piece) - len(piece.lstrip())
             stripped_right = len(piece) - len(piece.rstrip())
-            if piece.strip():
-                spans.append((offset + start + stripped_left, offset + end - stripped_right))
+            if not piece.strip():
+                continue
+            first, last = offset + start + stripped_left, offset + end - stripped_right
+            if text[first].islower() and spans and spans[-1][1] >= line.start():
+                spans[-1] = (spans[-1][0], last)
+            else:
+                spans.append((first, last))
     return spans
