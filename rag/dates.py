@@ -10,6 +10,11 @@ Filters apply to publication dates with a grace period: reports about an event a
 days after it, so a window [start, end] admits articles published in [start - 1, end + grace],
 never after as_of. If a filtered search finds nothing, the engine widens the window and records
 that in the answer's debug info. "Boost" windows filter nothing; they lift articles inside them.
+
+Without an expression a news question is still about the news of its day: "Which car company
+is recalling 143,000 SUVs?" asks about the recall in this week's papers, not one from 2020.
+``RecencyPrior`` weighs evidence by its age, so a years-old near-miss no longer outranks, or
+answers in place of, the article the question is about (see docs/dates.md).
 """
 
 from __future__ import annotations
@@ -64,6 +69,58 @@ class DateWindow:
             "expression": self.expression,
             "use": self.use,
         }
+
+
+@dataclass(frozen=True)
+class RecencyPrior:
+    """Evidence published long before the question's "now" counts for less, never for nothing.
+
+    The weight halves its distance to ``floor`` every ``half_life_days``: a week-old article
+    keeps 0.95, a year-old one 0.7 (the defaults). Undated articles keep 1: nothing says they
+    are stale.
+    """
+
+    now: date
+    half_life_days: float = 30.0
+    floor: float = 0.7
+
+    def weight(self, published: date | None) -> float:
+        if published is None:
+            return 1.0
+        age = max((self.now - published).days, 0)
+        return self.floor + (1 - self.floor) * 0.5 ** (age / self.half_life_days)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"now": self.now.isoformat(), "half_life_days": self.half_life_days,
+                "floor": self.floor}  # fmt: skip
+
+
+_YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def recency_prior(
+    question: str,
+    window: DateWindow | None,
+    now: date | None,
+    half_life_days: float,
+    floor: float,
+) -> RecencyPrior | None:
+    """The prior for ``question``, or None when it asks about the past on purpose.
+
+    ``now``: the question's day capped at the newest article in the library (a library that
+    ends in 2023 is read as of its last day, or every question about it would look stale).
+    A window from a time expression moves "now" to its end; a year-long window ("in 2022") or a
+    past year named in the question ("the 2016 election") turns the prior off.
+    """
+    if floor >= 1 or now is None:
+        return None
+    if window is not None:
+        if (window.end - window.start).days + 1 > LONGEST_FILTER_DAYS:
+            return None
+        now = min(now, window.end)
+    elif any(int(year) < now.year for year in _YEAR.findall(question)):
+        return None
+    return RecencyPrior(now, half_life_days, floor)
 
 
 def _month_range(year: int, month: int) -> tuple[date, date]:

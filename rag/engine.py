@@ -20,7 +20,13 @@ from rag.answer.base import AnswerContext, Answerer, Draft
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.question import answer_type, best_span, candidate_spans
 from rag.cite import verify
-from rag.dates import DateWindow, publication_window, resolve_time_expression, strip_expression
+from rag.dates import (
+    DateWindow,
+    publication_window,
+    recency_prior,
+    resolve_time_expression,
+    strip_expression,
+)
 from rag.guard import neutralize
 from rag.models import LLMUnavailableError, LocalEmbedding, ModelNotFoundError, embedding_model
 from rag.retrieve import HybridRetriever, SearchFilters, to_node
@@ -115,6 +121,7 @@ class NewsQueryEngine(CustomQueryEngine):
             kind=answer_type(question),
             weight=keyword.keyword_index(self.library).weights(),
             similarity=self._similarity,
+            recency=filters.recency,
         )
         answer_started = time.perf_counter()
         draft: Draft | None = None
@@ -200,6 +207,13 @@ class NewsQueryEngine(CustomQueryEngine):
             filters.last_day = min(last or day, day)
         if window is not None and window.use == "boost":
             filters.boost = window
+        filters.recency = recency_prior(
+            question,
+            window,
+            self.library.newest_published(day),
+            self.settings.recency_half_life_days,
+            self.settings.recency_floor,
+        )
         return question, day, chosen, filters, window
 
     def _search(self, query: str, filters: SearchFilters, window: DateWindow | None, day: date):
@@ -207,7 +221,9 @@ class NewsQueryEngine(CustomQueryEngine):
             return self.retriever.search(query, filters), None
         attempts = [window] + [window.widened(factor, day) for factor in WIDENING] + [None]
         for attempt in attempts:
-            trial = SearchFilters(filters.sources, filters.first_day, filters.last_day)
+            trial = SearchFilters(
+                filters.sources, filters.first_day, filters.last_day, recency=filters.recency
+            )
             if attempt is not None:
                 first, last = publication_window(attempt, day)
                 trial.first_day, trial.last_day = first, min(last, filters.last_day or last)
@@ -229,6 +245,7 @@ class NewsQueryEngine(CustomQueryEngine):
             "answer_type": context.kind,
             "date_window": window.to_dict() if window else None,
             "widened_to": widened,
+            "recency": context.recency.to_dict() if context.recency else None,
         }
         if draft is not None:
             debug["answerer"] = draft.debug

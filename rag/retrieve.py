@@ -16,7 +16,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from rag import keyword
-from rag.dates import DateWindow
+from rag.dates import DateWindow, RecencyPrior
 from rag.models import LocalEmbedding
 from rag.settings import Settings
 from rag.store import Library
@@ -34,6 +34,7 @@ class SearchFilters:
     first_day: date | None = None  # publication dates, inclusive
     last_day: date | None = None
     boost: DateWindow | None = None  # lift (not filter) articles published inside it
+    recency: RecencyPrior | None = None  # discount older articles' fused scores
 
     def day_range(self) -> tuple[int, int] | None:
         if self.first_day is None and self.last_day is None:
@@ -165,6 +166,9 @@ class HybridRetriever(BaseRetriever):
             for chunk_id, chunk in chunks.items():
                 if filters.boost.contains(chunk.published_date):
                     scores[chunk_id] += lift
+        if filters.recency is not None:
+            for chunk_id, chunk in chunks.items():
+                scores[chunk_id] *= filters.recency.weight(chunk.published_date)
         dense_rank = {chunk_id: rank for rank, chunk_id in enumerate(dense)}
         keyword_rank = {chunk_id: rank for rank, chunk_id in enumerate(lexical)}
         per_article_count: dict[str, int] = defaultdict(int)

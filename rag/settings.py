@@ -63,7 +63,11 @@ class Settings(BaseSettings):
     candidates: int = Field(40, ge=1, le=500)  # per retriever, before fusion
     max_chunks_per_article: int = Field(2, ge=1)
     answerer: Literal["extractive", "llm"] = "extractive"
-    refusal_threshold: float = 0.50  # extractive; calibrated on the dev set (docs/refusal.md)
+    refusal_threshold: float = 0.48  # extractive; calibrated on the dev set (docs/refusal.md)
+    # Recency prior (rag/dates.py): evidence this many days older than the question's "now"
+    # weighs half-way down to the floor; a floor of 1 turns the prior off.
+    recency_half_life_days: float = Field(30.0, gt=0)
+    recency_floor: float = Field(0.7, ge=0, le=1)
     max_question_chars: int = Field(1000, ge=10)
     # "As of" means as of: articles published after as_of are not shown (undated ones are).
     hide_future: bool = True

@@ -332,6 +332,14 @@ class Library:
         )
         return [row["source"] for row in rows]
 
+    def newest_published(self, until: date) -> date | None:
+        """The latest publication date on or before ``until`` (None: no dated article)."""
+        row = self._query(
+            "SELECT MAX(published_date) AS newest FROM articles WHERE published_date <= ?",
+            (until.isoformat(),),
+        )[0]
+        return date.fromisoformat(row["newest"]) if row["newest"] else None
+
     def stored_chunks(self, ids: Iterable[str]) -> dict[str, Passage]:
         """Committed chunks by id, as passages (unscored). Ids Chroma returns but SQLite doesn't
         know are not visible."""

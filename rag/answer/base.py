@@ -9,6 +9,7 @@ from typing import Any
 
 from rag.answer.question import AnswerType
 from rag.cite import Weights
+from rag.dates import RecencyPrior
 from rag.types import Passage
 
 Similarity = Callable[[str, list[str]], list[float]]
@@ -22,6 +23,10 @@ class AnswerContext:
     kind: AnswerType
     weight: Weights  # rarity of a (stemmed) term in the library
     similarity: Similarity  # embedding cosine of a text against several
+    recency: RecencyPrior | None = None  # how much a passage's age discounts its evidence
+
+    def freshness(self, passage: Passage) -> float:
+        return self.recency.weight(passage.published_date) if self.recency else 1.0
 
 
 @dataclass

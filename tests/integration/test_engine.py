@@ -233,3 +233,39 @@ def test_refusal_lists_closest_articles_once_each_in_rank_order(news_engine):
     assert len(ids) == len(set(ids))
     scores = [p.score for p in answer.closest]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def recall_library(tmp_path_factory):
+    """Two recall stories: an old one that matches the question's words more closely, and this
+    week's."""
+    root = tmp_path_factory.mktemp("recalls")
+    records = [
+        {"id": "old", "title": "Kia is recalling SUVs over faulty airbags",
+         "published_date": "2019-05-02", "source": "Wire",
+         "body": "Kia is recalling 68,000 Sorento SUVs over faulty airbags that may not inflate. "
+                 "Owners will be notified by mail."},
+        {"id": "new", "title": "Hyundai recall: Tucson airbags",
+         "published_date": "2023-03-14", "source": "Wire",
+         "body": "Hyundai recalls 92,000 Tucson SUVs because the airbags may not inflate. "
+                 "Dealers will replace the part for free."},
+    ]  # fmt: skip
+    export = root / "recalls.jsonl"
+    export.write_text("\n".join(json.dumps(r) for r in records))
+    ingest([export], rag.load_settings(data_dir=root / "lib"))
+    return root / "lib"
+
+
+def test_the_latest_news_answers_a_question_without_time_words(recall_library):
+    question = "Which carmaker is recalling SUVs over faulty airbags?"
+    without_prior = rag.open_engine(recall_library, recency_floor=1.0)
+    assert without_prior.ask(question, as_of="2023-03-17").citations[0].title.startswith("Kia")
+
+    answer = rag.open_engine(recall_library).ask(question, as_of="2023-03-17")
+    assert answer.citations[0].title.startswith("Hyundai")
+    assert answer.debug["recency"]["now"] == "2023-03-14"  # the library's newest day
+    # Asked about 2019 on purpose, the old story is the answer again.
+    old = rag.open_engine(recall_library).ask(
+        "Which carmaker was recalling SUVs over faulty airbags in 2019?", as_of="2023-03-17"
+    )
+    assert old.citations[0].title.startswith("Kia")
