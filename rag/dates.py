@@ -7,9 +7,10 @@ Why "this week" is rolling (7 days) and not Monday..as_of: a question asked on a
 "this week" means the news of the past days, and news quizzes are written that way.
 
 Filters apply to publication dates with a grace period: reports about an event appear on the
-days after it, so a window [start, end] admits articles published in [start - 1, end + grace],
-never after as_of. If a filtered search finds nothing, the engine widens the window and records
-that in the answer's debug info. "Boost" windows filter nothing; they lift articles inside them.
+days after it, and previews ("Met Gala 2023: how to watch") in the days before, so a window
+[start, end] admits articles published in [start - 2, end + grace], never after as_of. If a
+filtered search finds nothing, the engine widens the window and records that in the answer's
+debug info. "Boost" windows filter nothing; they lift articles inside them.
 
 Without an expression a news question is still about the news of its day: "Which car company
 is recalling 143,000 SUVs?" asks about the recall in this week's papers, not one from 2020.
@@ -41,6 +42,7 @@ _COUNT = r"(\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) +
 _FUTURE = re.compile(
     r"\b(?:will|(?:set|scheduled|expected|plans?) to|(?:is|are) (?:going|due) to|upcoming)\b", re.I
 )
+PREVIEW_DAYS = 2  # dev + distractors: hit@5 +0.006, accuracy +0.006 over 1 day
 # Windows longer than this only boost: a year says little about when the articles appeared.
 LONGEST_FILTER_DAYS = 62
 
@@ -300,9 +302,10 @@ def resolve_time_expression(question: str, as_of: date) -> DateWindow | None:
 
 
 def publication_window(window: DateWindow, as_of: date) -> tuple[date, date]:
-    """Publication dates admitted for an event window: a day before, a grace period after."""
+    """Publication dates admitted for an event window: previews from two days before, reports
+    for a grace period after."""
     end = min(as_of, window.end + timedelta(days=_grace(window.start, window.end)))
-    return window.start - timedelta(days=1), end
+    return window.start - timedelta(days=PREVIEW_DAYS), end
 
 
 def strip_expression(question: str, window: DateWindow | None) -> str:
