@@ -100,7 +100,10 @@ class HybridRetriever(BaseRetriever):
             return _ids(collection.query(query_embeddings=[vector], n_results=k, include=[]))
         index = keyword.keyword_index(self.library)
         admitted = index.admitted(days, sources)
-        if len(admitted) <= EXACT_LIMIT:
+        if len(admitted) == len(index.ids):  # e.g. hide_future with nothing after as_of
+            return _ids(collection.query(query_embeddings=[vector], n_results=k, include=[]))
+        selective = len(admitted) * OVERFETCH[0] <= len(index.ids)  # over-fetching would miss
+        if selective and len(admitted) <= EXACT_LIMIT:
             return self._exact(vector, admitted, k)
         for factor in OVERFETCH:
             wanted = k * factor
