@@ -35,6 +35,7 @@ from rag.store import Library, LibraryError
 from rag.types import Answer, Passage
 
 REFUSAL = "The articles in the library don't answer this question."
+SIMILARITY_BATCH = 8
 WIDENING = (2, 4)  # an empty date window is retried this many times wider, then dropped
 
 
@@ -236,7 +237,8 @@ class NewsQueryEngine(CustomQueryEngine):
     def _similarity(self, text: str, others: list[str]) -> list[float]:
         if not others:
             return []
-        vectors = self.embed_model.encode([text, *others])
+        # Sentences vary in length: small batches (sorted by length) pad less than one big one.
+        vectors = self.embed_model.encode([text, *others], batch_size=SIMILARITY_BATCH)
         query = vectors[0]
         return [sum(a * b for a, b in zip(query, v, strict=True)) for v in vectors[1:]]
 

@@ -95,12 +95,12 @@ class LocalEmbedding(BaseEmbedding):
     def max_tokens(self) -> int:
         return int(self._model.max_seq_length)
 
-    def encode(self, texts: list[str]) -> list[list[float]]:
+    def encode(self, texts: list[str], batch_size: int | None = None) -> list[list[float]]:
         # torch inference is not re-entrant across threads on one module; the UI serves many.
         with self._lock:
             vectors = self._model.encode(
                 texts,
-                batch_size=self.embed_batch_size,
+                batch_size=batch_size or self.embed_batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
