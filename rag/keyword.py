@@ -115,12 +115,9 @@ class KeywordIndex:
             return known
         return [c for c in known if allowed[positions[c]]]
 
-    def admitted(self, day_range: tuple[int, int] | None, sources: list[str] | None) -> list[str]:
-        """Every chunk id that passes a day range and a source list."""
-        allowed = self.mask(day_range, sources)
-        if allowed is None:
-            return list(self.ids)
-        return [self.ids[i] for i in np.flatnonzero(allowed)]
+    def admitted(self, mask: np.ndarray) -> list[str]:
+        """The chunk ids a ``mask`` keeps."""
+        return [self.ids[i] for i in np.flatnonzero(mask)]
 
     def mask(
         self, day_range: tuple[int, int] | None, sources: list[str] | None

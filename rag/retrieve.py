@@ -96,15 +96,14 @@ class HybridRetriever(BaseRetriever):
         vector = self.embed_model.get_query_embedding(query)
         collection = self.library.collection
         days, sources = filters.day_range(), filters.sources
-        if days is None and not sources:
-            return _ids(collection.query(query_embeddings=[vector], n_results=k, include=[]))
         index = keyword.keyword_index(self.library)
-        admitted = index.admitted(days, sources)
-        if len(admitted) == len(index.ids):  # e.g. hide_future with nothing after as_of
+        mask = index.mask(days, sources)
+        admitted = len(index.ids) if mask is None else int(np.count_nonzero(mask))
+        if admitted == len(index.ids):  # no filter, or one that excludes nothing
             return _ids(collection.query(query_embeddings=[vector], n_results=k, include=[]))
-        selective = len(admitted) * OVERFETCH[0] <= len(index.ids)  # over-fetching would miss
-        if selective and len(admitted) <= EXACT_LIMIT:
-            return self._exact(vector, admitted, k)
+        selective = admitted * OVERFETCH[0] <= len(index.ids)  # over-fetching would come back short
+        if selective and admitted <= EXACT_LIMIT:
+            return self._exact(vector, index.admitted(mask), k)
         for factor in OVERFETCH:
             wanted = k * factor
             found = collection.query(query_embeddings=[vector], n_results=wanted, include=[])
