@@ -6,6 +6,7 @@ chunks); ``ask``/``stream``/``chat`` return or end with our ``Answer``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -222,9 +223,7 @@ class NewsQueryEngine(CustomQueryEngine):
             return self.retriever.search(query, filters), None
         attempts = [window] + [window.widened(factor, day) for factor in WIDENING] + [None]
         for attempt in attempts:
-            trial = SearchFilters(
-                filters.sources, filters.first_day, filters.last_day, recency=filters.recency
-            )
+            trial = dataclasses.replace(filters)  # every filter kept; only the days change
             if attempt is not None:
                 first, last = publication_window(attempt, day)
                 trial.first_day, trial.last_day = first, min(last, filters.last_day or last)

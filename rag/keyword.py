@@ -101,19 +101,16 @@ class KeywordIndex:
 
         return idf_weights(self.document_frequency, max(len(self.ids), 1))
 
-    def keep(
-        self, chunk_ids: list[str], day_range: tuple[int, int] | None, sources: list[str] | None
-    ) -> list[str]:
-        """``chunk_ids`` (in order) that pass a day range and a source list; ids this
-        generation doesn't know are dropped (they aren't committed)."""
+    def keep(self, chunk_ids: list[str], mask: np.ndarray | None) -> list[str]:
+        """``chunk_ids`` (in order) that a ``mask`` (see ``mask``) keeps; ids this generation
+        doesn't know are dropped (they aren't committed)."""
         if self._positions is None:
             self._positions = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
         positions = self._positions
         known = [c for c in chunk_ids if c in positions]
-        allowed = self.mask(day_range, sources)
-        if allowed is None:
+        if mask is None:
             return known
-        return [c for c in known if allowed[positions[c]]]
+        return [c for c in known if mask[positions[c]]]
 
     def admitted(self, mask: np.ndarray) -> list[str]:
         """The chunk ids a ``mask`` keeps."""

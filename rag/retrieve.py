@@ -108,7 +108,7 @@ class HybridRetriever(BaseRetriever):
             wanted = k * factor
             found = collection.query(query_embeddings=[vector], n_results=wanted, include=[])
             fetched = _ids(found)
-            kept = index.keep(fetched, days, sources)
+            kept = index.keep(fetched, mask)
             if len(kept) >= k or len(fetched) < wanted:  # enough, or nothing more exists
                 return kept[:k]
         found = collection.query(
