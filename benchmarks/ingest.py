@@ -71,7 +71,7 @@ def main() -> None:
     again_s = time.perf_counter() - started
 
     with Library(settings) as library:
-        _, texts = library.all_chunk_texts()
+        texts = library.chunk_table().texts
     sample = random.Random(0).sample(texts, min(args.raw_sample, len(texts)))
     started = time.perf_counter()
     model._model.encode(sample, batch_size=settings.embed_batch_size, normalize_embeddings=True)

@@ -28,7 +28,6 @@ from ingest.loaders import (
     loader_for,
 )
 from ingest.sources import Input, expand, is_url, read_file
-from rag import keyword
 from rag.models import embedding_model, load_tokenizer
 from rag.settings import Settings, load_settings
 from rag.store import Library, PendingArticle
@@ -320,7 +319,6 @@ def ingest(
             run.run(expand(names, include, exclude))
             if sync:
                 run.sync([Path(name) for name in names if not is_url(name) and Path(name).is_dir()])
-            keyword.refresh(library)  # BM25 follows every add, update and removal
             run.summary.seconds = round(time.perf_counter() - run._started, 3)
             library.log_run(started_at, names, run.summary.to_dict())
             return run.summary

@@ -4,63 +4,73 @@ import rag
 engine = rag.open_engine()            # or open_engine("path/to/library", top_k=8)
 answer = engine.ask("Who heads the U.N. nuclear watchdog?")
 library = rag.open_library()          # list, show, delete, stats (what the CLI and UI use)
+
+The names below are the public API: ``ingest/``, ``ui/``, ``eval/`` and the command line use
+only these (a test enforces it). See docs/architecture.md.
 """
 
+import importlib
+
 from rag import offline as _offline  # noqa: F401  (must run before HF/chroma imports)
+from rag.errors import NewsragError
 from rag.settings import Settings, load_settings
+
+# Public names that live in heavier modules, imported on first use: `import rag` stays cheap
+# for the command line (the engine alone pulls in LlamaIndex and torch).
+_LAZY = {
+    "Answer": "rag.types",
+    "Article": "rag.types",
+    "Citation": "rag.types",
+    "Passage": "rag.types",
+    "NewsQueryEngine": "rag.engine",
+    "REFUSAL": "rag.compose",
+    "QueryError": "rag.plan",
+    "Library": "rag.store",
+    "LibraryError": "rag.store",
+    "SUPPORT_THRESHOLD": "rag.cite",
+    "citation_supports": "rag.cite",
+    "split_statements": "rag.cite",
+    "sentence_spans": "rag.text",
+}
 
 
 def open_engine(data_dir=None, *, settings=None, **overrides):
-    from rag.engine import open_engine as _open
-
-    return _open(data_dir, settings=settings, **overrides)
+    """A ``NewsQueryEngine`` over the library (see ``rag.engine.open_engine``)."""
+    return importlib.import_module("rag.engine").open_engine(
+        data_dir, settings=settings, **overrides
+    )
 
 
 def open_library(settings=None, *, create=False):
     """The library of ``settings`` (default: ``load_settings()``); ``create`` makes a new one."""
-    from rag.store import Library
-
-    return Library(settings or load_settings(), create=create)
+    return importlib.import_module("rag.store").Library(settings or load_settings(), create=create)
 
 
 def delete_articles(library, article_ids):
-    """Remove articles and their vectors, and bring BM25 up to date. Returns the removed ids."""
-    from rag import keyword
-
+    """Remove articles and their vectors (the search indexes follow). Returns the removed ids."""
     with library.writing():
-        removed = library.delete(article_ids)
-        keyword.refresh(library)
-    return removed
+        return library.delete(article_ids)
 
 
 def available_answerers(settings=None):
     """["extractive"] plus "llm" when an LLM is configured (checked without loading it)."""
-    from rag.answer import available_answerers as _available
+    answer = importlib.import_module("rag.answer")
+    return answer.available_answerers(settings or load_settings())
 
-    return _available(settings or load_settings())
 
-
-def __getattr__(name: str):  # lazy: `import rag` stays cheap for the CLI and ingest
-    if name in {"Answer", "Citation", "Passage", "Article"}:
-        from rag import types
-
-        return getattr(types, name)
-    if name in {"NewsQueryEngine", "QueryError"}:
-        from rag import engine
-
-        return getattr(engine, name)
-    if name in {"Library", "LibraryError"}:
-        from rag import store
-
-        return getattr(store, name)
-    raise AttributeError(name)
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")
 
 
 __all__ = [
+    "NewsragError",
     "Settings",
     "available_answerers",
     "delete_articles",
     "load_settings",
     "open_engine",
     "open_library",
+    *_LAZY,
 ]

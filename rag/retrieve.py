@@ -1,60 +1,44 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (bm25s), fused by reciprocal rank.
+"""Step 2 of a question: hybrid retrieval, dense (Chroma) + BM25 (bm25s).
 
-Filters (sources, publication-day range) apply inside both searches, so a filtered query still
-gets ``candidates`` results from each side. Only chunks committed in the docstore come back.
+The two rankings are fused by reciprocal rank, then dates weigh in (a ``boost`` window lifts
+its articles, the recency prior discounts older ones), then each article keeps at most
+``max_chunks_per_article`` passages. Each of those is a small function of plain data below.
+Filters (sources, publication-day range) apply inside both searches, so a filtered query
+still gets ``candidates`` results from each side. Only chunks committed in the docstore come
+back. A time expression's window that holds nothing is widened (``search_plan``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Literal
 
 import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from rag import keyword
-from rag.dates import DateWindow, RecencyPrior
+from rag.catalog import ChunkCatalog
+from rag.dates import DateWindow, RecencyPrior, publication_window
+from rag.filters import SearchFilters
+from rag.keyword import KeywordIndex
 from rag.models import LocalEmbedding
+from rag.plan import QueryPlan
 from rag.settings import Settings
 from rag.store import Library
-from rag.types import Passage, day_number
+from rag.types import Passage
 
 RRF_K = 60  # the usual constant: ranks matter, raw scores (cosine vs BM25) don't mix
 OVERFETCH = (10, 50)  # plain dense results fetched per filtered one wanted (see dense_ids)
 EXACT_LIMIT = 2000  # a filter admitting at most this many chunks: rank their vectors exactly
+# A boosted article gains this share of a first-place vote (1 / (RRF_K + 1)): enough to lift
+# it over an equal-ranked article outside the window, not over a clearly better one.
+BOOST_SHARE = 0.5
+WIDENING = (2, 4)  # an empty date window is retried this many times wider, then dropped
 Mode = Literal["hybrid", "dense", "keyword"]
-
-
-@dataclass
-class SearchFilters:
-    sources: list[str] | None = None
-    first_day: date | None = None  # publication dates, inclusive
-    last_day: date | None = None
-    boost: DateWindow | None = None  # lift (not filter) articles published inside it
-    recency: RecencyPrior | None = None  # discount older articles' fused scores
-
-    def day_range(self) -> tuple[int, int] | None:
-        if self.first_day is None and self.last_day is None:
-            return None
-        low = day_number(self.first_day) if self.first_day else 0  # 0 = undated
-        high = day_number(self.last_day) if self.last_day else 10**7
-        return low, high
-
-    def chroma_where(self) -> dict[str, Any] | None:
-        conditions: list[dict[str, Any]] = []
-        days = self.day_range()
-        if days is not None:
-            if days[0] > 0:
-                conditions.append({"published_day": {"$gte": days[0]}})
-            conditions.append({"published_day": {"$lte": days[1]}})
-        if self.sources:
-            conditions.append({"source": {"$in": list(self.sources)}})
-        if not conditions:
-            return None
-        return conditions[0] if len(conditions) == 1 else {"$and": conditions}
 
 
 @dataclass
@@ -63,8 +47,69 @@ class SearchResult:
     dense_ms: float = 0.0
     keyword_ms: float = 0.0
     debug: dict[str, Any] = field(default_factory=dict)
+    # The window that was searched when a time expression's own window held nothing: a wider
+    # one, or None when every window came back empty and the search ran without one.
+    searched_window: DateWindow | None = None
+    widened: bool = False
+
+    def widened_to(self) -> dict[str, str] | str | None:
+        """How the answer's debug info reports widening: None, the window, or "none"."""
+        if not self.widened:
+            return None
+        return self.searched_window.to_dict() if self.searched_window else "none"
 
 
+# ------------------------------------------------------------------------- ranking steps
+def fuse(rankings: Sequence[Sequence[str]], rrf_k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion: each ranking gives its rank-r item 1 / (rrf_k + r + 1)."""
+    scores: dict[str, float] = defaultdict(float)
+    for ranking in rankings:
+        for rank, chunk_id in enumerate(ranking):
+            scores[chunk_id] += 1.0 / (rrf_k + rank + 1)
+    return dict(scores)
+
+
+def boost(
+    scores: Mapping[str, float], chunks: Mapping[str, Passage], window: DateWindow, lift: float
+) -> dict[str, float]:
+    """``lift`` added to the chunks published inside ``window``."""
+    return {
+        chunk_id: score + lift if window.contains(chunks[chunk_id].published_date) else score
+        for chunk_id, score in scores.items()
+        if chunk_id in chunks
+    }
+
+
+def discount(
+    scores: Mapping[str, float], chunks: Mapping[str, Passage], prior: RecencyPrior
+) -> dict[str, float]:
+    """Each score times the recency weight of its chunk's publication date."""
+    return {
+        chunk_id: score * prior.weight(chunks[chunk_id].published_date)
+        for chunk_id, score in scores.items()
+        if chunk_id in chunks
+    }
+
+
+def cap_per_article(
+    chunks: Mapping[str, Passage], scores: Mapping[str, float], per_article: int, top_k: int
+) -> list[str]:
+    """The ``top_k`` best chunk ids, at most ``per_article`` from one article. Ties keep the
+    order of ``chunks``."""
+    chosen: list[str] = []
+    per_article_count: dict[str, int] = defaultdict(int)
+    for chunk_id in sorted(chunks, key=lambda c: -scores[c]):
+        article_id = chunks[chunk_id].article_id
+        if per_article_count[article_id] >= per_article:
+            continue
+        per_article_count[article_id] += 1
+        chosen.append(chunk_id)
+        if len(chosen) >= top_k:
+            break
+    return chosen
+
+
+# ------------------------------------------------------------------------- the retriever
 class HybridRetriever(BaseRetriever):
     """A LlamaIndex retriever; ``search`` is the same with filters and per-article limits."""
 
@@ -74,17 +119,16 @@ class HybridRetriever(BaseRetriever):
         embed_model: LocalEmbedding,
         settings: Settings,
         mode: Mode = "hybrid",
-        boost_weight: float = 0.5,
     ):
         super().__init__()
         self.library = library
         self.embed_model = embed_model
         self.settings = settings
         self.mode = mode
-        self.boost_weight = boost_weight
 
-    # -- the two searches --------------------------------------------------------------
-    def dense_ids(self, query: str, filters: SearchFilters, k: int) -> list[str]:
+    def dense_ids(
+        self, query: str, filters: SearchFilters, k: int, catalog: ChunkCatalog | None = None
+    ) -> list[str]:
         """Chroma's nearest chunks that pass the filters.
 
         A filtered Chroma query is ~100x slower than a plain one (170-250 ms vs 1-2 ms at 55k
@@ -93,22 +137,21 @@ class HybridRetriever(BaseRetriever):
         over-fetches a plain query and filters here, which whenever at least ``k`` fetched
         chunks pass is exactly the filtered top k. Only what falls between uses Chroma's own.
         """
+        catalog = catalog or self.library.search_indexes().catalog
         vector = self.embed_model.get_query_embedding(query)
         collection = self.library.collection
-        days, sources = filters.day_range(), filters.sources
-        index = keyword.keyword_index(self.library)
-        mask = index.mask(days, sources)
-        admitted = len(index.ids) if mask is None else int(np.count_nonzero(mask))
-        if admitted == len(index.ids):  # no filter, or one that excludes nothing
+        mask = catalog.mask(filters.day_range(), filters.sources)
+        admitted = catalog.admitted_count(mask)
+        if admitted == len(catalog):  # no filter, or one that excludes nothing
             return _ids(collection.query(query_embeddings=[vector], n_results=k, include=[]))
-        selective = admitted * OVERFETCH[0] <= len(index.ids)  # over-fetching would come back short
+        selective = admitted * OVERFETCH[0] <= len(catalog)  # over-fetching would come back short
         if selective and admitted <= EXACT_LIMIT:
-            return self._exact(vector, index.admitted(mask), k)
+            return self._exact(vector, catalog.admitted(mask), k)
         for factor in OVERFETCH:
             wanted = k * factor
             found = collection.query(query_embeddings=[vector], n_results=wanted, include=[])
             fetched = _ids(found)
-            kept = index.keep(fetched, mask)
+            kept = catalog.keep(fetched, mask)
             if len(kept) >= k or len(fetched) < wanted:  # enough, or nothing more exists
                 return kept[:k]
         found = collection.query(
@@ -127,12 +170,13 @@ class HybridRetriever(BaseRetriever):
         best = np.argsort(-similarity, kind="stable")[:k]
         return [found["ids"][i] for i in best]
 
-    def keyword_ids(self, query: str, filters: SearchFilters, k: int) -> list[str]:
-        index = keyword.keyword_index(self.library)
-        mask = index.mask(filters.day_range(), filters.sources)
+    @staticmethod
+    def keyword_ids(
+        query: str, filters: SearchFilters, k: int, catalog: ChunkCatalog, index: KeywordIndex
+    ) -> list[str]:
+        mask = catalog.mask(filters.day_range(), filters.sources)
         return [chunk_id for chunk_id, _ in index.search(query, k, mask)]
 
-    # -- fusion ------------------------------------------------------------------------
     def search(
         self,
         query: str,
@@ -140,57 +184,60 @@ class HybridRetriever(BaseRetriever):
         top_k: int | None = None,
         per_article: int | None = None,
     ) -> SearchResult:
-        import time
-
         filters = filters or SearchFilters()
         top_k = top_k or self.settings.top_k
         per_article = per_article or self.settings.max_chunks_per_article
         k = self.settings.candidates
+        indexes = self.library.search_indexes()  # one generation for both searches
         result = SearchResult(passages=[])
         dense: list[str] = []
         lexical: list[str] = []
         if self.mode in ("hybrid", "dense"):
             started = time.perf_counter()
-            dense = self.dense_ids(query, filters, k)
+            dense = self.dense_ids(query, filters, k, indexes.catalog)
             result.dense_ms = (time.perf_counter() - started) * 1000
         if self.mode in ("hybrid", "keyword"):
             started = time.perf_counter()
-            lexical = self.keyword_ids(query, filters, k)
+            lexical = self.keyword_ids(query, filters, k, indexes.catalog, indexes.keyword)
             result.keyword_ms = (time.perf_counter() - started) * 1000
 
-        scores: dict[str, float] = defaultdict(float)
-        for ranking in (dense, lexical):
-            for rank, chunk_id in enumerate(ranking):
-                scores[chunk_id] += 1.0 / (RRF_K + rank + 1)
+        scores = fuse([dense, lexical])
         chunks = self.library.stored_chunks(scores)  # drops anything not committed
         if filters.boost is not None:
-            lift = self.boost_weight / (RRF_K + 1)
-            for chunk_id, chunk in chunks.items():
-                if filters.boost.contains(chunk.published_date):
-                    scores[chunk_id] += lift
+            scores = boost(scores, chunks, filters.boost, BOOST_SHARE / (RRF_K + 1))
         if filters.recency is not None:
-            for chunk_id, chunk in chunks.items():
-                scores[chunk_id] *= filters.recency.weight(chunk.published_date)
+            scores = discount(scores, chunks, filters.recency)
         dense_rank = {chunk_id: rank for rank, chunk_id in enumerate(dense)}
         keyword_rank = {chunk_id: rank for rank, chunk_id in enumerate(lexical)}
-        per_article_count: dict[str, int] = defaultdict(int)
-        for chunk_id in sorted(chunks, key=lambda c: -scores[c]):
-            chunk = chunks[chunk_id]
-            if per_article_count[chunk.article_id] >= per_article:
-                continue
-            per_article_count[chunk.article_id] += 1
-            result.passages.append(
-                chunk.model_copy(
-                    update={
-                        "score": scores[chunk_id],
-                        "dense_rank": dense_rank.get(chunk_id),
-                        "keyword_rank": keyword_rank.get(chunk_id),
-                    }
-                )
+        result.passages = [
+            chunks[chunk_id].model_copy(
+                update={
+                    "score": scores[chunk_id],
+                    "dense_rank": dense_rank.get(chunk_id),
+                    "keyword_rank": keyword_rank.get(chunk_id),
+                }
             )
-            if len(result.passages) >= top_k:
-                break
+            for chunk_id in cap_per_article(chunks, scores, per_article, top_k)
+        ]
         result.debug = {"dense_hits": len(dense), "keyword_hits": len(lexical)}
+        return result
+
+    def search_plan(self, plan: QueryPlan) -> SearchResult:
+        """Search for a planned question; a time expression's window that holds nothing is
+        retried ``WIDENING`` times wider, then dropped (the result says so)."""
+        window = plan.window
+        if window is None or window.use == "boost":
+            return self.search(plan.retrieval_query, plan.filters)
+        attempts = [window] + [window.widened(f, plan.as_of) for f in WIDENING] + [None]
+        for attempt in attempts:
+            trial = dataclasses.replace(plan.filters)  # every filter kept; only the days change
+            if attempt is not None:
+                first, last = publication_window(attempt, plan.as_of)
+                trial.first_day, trial.last_day = first, min(last, plan.filters.last_day or last)
+            result = self.search(plan.retrieval_query, trial)
+            result.searched_window, result.widened = attempt, attempt is not window
+            if result.passages:
+                return result
         return result
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

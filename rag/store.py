@@ -24,11 +24,14 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from rag import offline as _offline  # noqa: F401
+from rag.catalog import ChunkTable
+from rag.errors import NewsragError
+from rag.indexes import SearchIndexes, search_indexes
+from rag.lexicon import Weights
 from rag.settings import Settings
 from rag.types import Article, Chunk, Passage, day_number
 
@@ -89,20 +92,12 @@ _ARTICLE_COLUMNS = (
 )
 
 
-class LibraryError(RuntimeError):
+class LibraryError(NewsragError, RuntimeError):
     """The library cannot be opened or used as configured."""
 
 
 def chunk_ids(article_id: str, version: str, count: int) -> list[str]:
     return [f"{article_id}-{version[:10]}-{index}" for index in range(count)]
-
-
-@dataclass
-class ChunkTable:
-    ids: list[str]
-    texts: list[str]
-    days: list[int]  # published day number, 0 = unknown
-    sources: list[str]  # "" = unknown
 
 
 @dataclass
@@ -189,12 +184,20 @@ class Library:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Exclusive across processes: two ingests never interleave their journals."""
+        """Exclusive across processes: two writers never interleave their journals.
+
+        A block that changed the library brings the search indexes up to date before the lock
+        is released, so no caller has to remember to, and the next question doesn't wait. A
+        block that fails (or is interrupted) leaves that to the next reader.
+        """
         lock_path = self.data_dir / ".write.lock"
         with open(lock_path, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                before = self.generation
                 yield
+                if self.generation != before:
+                    self.search_indexes()
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -371,13 +374,8 @@ class Library:
                 )
         return found
 
-    def all_chunk_texts(self) -> tuple[list[str], list[str]]:
-        """(ids, embed texts) of every committed chunk, in a stable order."""
-        table = self.chunk_table()
-        return table.ids, table.texts
-
     def chunk_table(self) -> ChunkTable:
-        """Every committed chunk with what keyword search filters on: the BM25 corpus."""
+        """Every committed chunk with what search filters on, in a stable order."""
         rows = self._query(
             "SELECT c.id, c.embed_text, a.published_date, a.source FROM chunks c "
             "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
@@ -393,6 +391,15 @@ class Library:
             ],
             sources=[row["source"] or "" for row in rows],
         )
+
+    def search_indexes(self) -> SearchIndexes:
+        """The chunk catalogue and keyword index of the library as it is now (see
+        ``rag.indexes``): built when the generation has moved on, else loaded or cached."""
+        return search_indexes(self.settings.bm25_dir, self.generation, self.chunk_table)
+
+    def term_weights(self) -> Weights:
+        """How rare a (stemmed) term is in the library (idf): what citation support weighs."""
+        return self.search_indexes().keyword.weights()
 
     def stats(self) -> dict[str, Any]:
         row = self._query(
@@ -530,11 +537,3 @@ class Library:
                 "INSERT INTO ingest_runs VALUES (?, ?, ?, ?)",
                 (started_at, _now(), json.dumps(list(inputs)), json.dumps(summary)),
             )
-
-
-def open_library(settings: Settings, *, create: bool = True) -> Library:
-    return Library(settings, create=create)
-
-
-def data_dir_exists(path: Path) -> bool:
-    return (path / "library.sqlite").is_file()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
-from pydantic import BaseModel, Field, PrivateAttr
+from pydantic import BaseModel, Field
+
+# Embedding cosine of one text against several (``LocalEmbedding.similarity``).
+Similarity = Callable[[str, list[str]], list[float]]
 
 
 class Article(BaseModel):
@@ -91,10 +95,16 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)  # ms per stage
     answerer: str = "extractive"
     as_of: date | None = None
+    # How sure the answerer was, on the scale of its refusal threshold (None: no calibrated
+    # score, as with an LLM, or nothing was retrieved).
+    confidence: float | None = None
     debug: dict[str, object] = Field(default_factory=dict)
 
-    # Every passage retrieved for the question (not serialised): LlamaIndex source nodes.
-    _passages: list[Passage] = PrivateAttr(default_factory=list)
+    # Never in the JSON (``exclude``), read from Python: every passage retrieved for the
+    # question, best first (retrieval metrics, LlamaIndex source nodes), and what a refusal
+    # below the threshold withheld (the eval's refusal sweep).
+    retrieved: list[Passage] = Field(default_factory=list, exclude=True)
+    withheld_text: str | None = Field(default=None, exclude=True)
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2)

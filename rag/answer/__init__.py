@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from rag.answer.base import AnswerContext, Answerer, Draft
+from rag.errors import NewsragError
 from rag.settings import Settings
 
 
+class AnswererError(NewsragError, ValueError):
+    """An answerer name that doesn't exist."""
+
+
 def build_answerer(name: str, settings: Settings) -> Answerer:
+    """The one place answerers are made. Model errors (``NewsragError``) name what is missing."""
     if name == "extractive":
         from rag.answer.extractive import ExtractiveAnswerer
 
@@ -16,7 +22,7 @@ def build_answerer(name: str, settings: Settings) -> Answerer:
         from rag.models import build_llm
 
         return LLMAnswerer(build_llm(settings), max_tokens=settings.llm_max_tokens)
-    raise ValueError(f"unknown answerer {name!r} (extractive, llm)")
+    raise AnswererError(f"unknown answerer {name!r} (extractive, llm)")
 
 
 def available_answerers(settings: Settings) -> list[str]:
@@ -38,4 +44,11 @@ def available_answerers(settings: Settings) -> list[str]:
     return names
 
 
-__all__ = ["AnswerContext", "Answerer", "Draft", "available_answerers", "build_answerer"]
+__all__ = [
+    "AnswerContext",
+    "Answerer",
+    "AnswererError",
+    "Draft",
+    "available_answerers",
+    "build_answerer",
+]

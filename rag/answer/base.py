@@ -1,18 +1,18 @@
-"""The interface every answerer implements, and what it is given."""
+"""The interface every answerer implements, what it is given, and how its stream is read."""
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from rag.answer.question import AnswerType
-from rag.cite import Weights
 from rag.dates import RecencyPrior
-from rag.types import Passage
+from rag.lexicon import Weights
+from rag.types import Passage, Similarity
 
-Similarity = Callable[[str, list[str]], list[float]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,13 +35,20 @@ class Draft:
 
     text: str
     short_answer: str | None = None
-    confidence: float = 1.0
+    # How sure the answerer is, on the scale its refusal threshold uses; None when it has no
+    # calibrated score (an LLM).
+    confidence: float | None = None
     refused: bool = False
+    # A refusal below the threshold: what would have been said (the eval's refusal sweep).
+    withheld_text: str | None = None
     debug: dict[str, Any] = field(default_factory=dict)
 
 
 class Answerer(abc.ABC):
     name: str
+    # True when every statement is a sentence of a passage, word for word: verification then
+    # needs no semantic (embedding) check of paraphrases.
+    quotes_verbatim: bool = False
 
     @abc.abstractmethod
     def draft(self, context: AnswerContext) -> Draft: ...
@@ -55,3 +62,25 @@ class Answerer(abc.ABC):
     def rewrite(self, history: list[tuple[str, str]], message: str) -> str | None:
         """A standalone question for a follow-up, or None to use the deterministic rewrite."""
         return None
+
+
+def last_of(pieces: Iterable[object], kind: type[T]) -> T:
+    """The ``kind`` item a stream ends with (text pieces before it are dropped)."""
+    final = None
+    for piece in pieces:
+        if isinstance(piece, kind):
+            final = piece
+    if final is None:
+        raise RuntimeError(f"the stream ended without a {kind.__name__}")
+    return final
+
+
+def relay(pieces: Iterable[str | Draft]) -> Generator[str, None, Draft | None]:
+    """Pass an answerer's text pieces on (``yield from``) and return its Draft."""
+    draft = None
+    for piece in pieces:
+        if isinstance(piece, Draft):
+            draft = piece
+        else:
+            yield piece
+    return draft

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rag.answer.base import AnswerContext, Answerer, Draft
-from rag.answer.question import best_span, candidate_spans
-from rag.cite import content_terms
+from rag.answer.question import candidate_spans, short_answer
+from rag.lexicon import terms
 from rag.text import sentence_spans
 
 MAX_WORDS = 60
+MIN_SENTENCE_WORDS = 4  # shorter pieces are datelines, bylines and captions, never an answer
 # Link promos inside article bodies ("More:Joe Biden walks ...", "WATCH:US jets ..."): a
 # headline of another story, never an answer. Only at the start, with no space after the colon.
 PROMO = re.compile(r"^[A-Z][\w'’ .-]{0,40}:(?=[^\s\d/])")
@@ -46,6 +47,7 @@ class Candidate:
 
 class ExtractiveAnswerer(Answerer):
     name = "extractive"
+    quotes_verbatim = True
 
     # Tuned on the dev set (benchmarks/quality.py); see docs/refusal.md.
     weights: ClassVar[dict[str, float]] = {
@@ -60,13 +62,20 @@ class ExtractiveAnswerer(Answerer):
     filler_overlap = 0.01  # and share a question word: costs dev 0.011, removes pure filler
     max_sentences = 4  # within MAX_WORDS; news sentences are long, so usually 2-3
     untyped_penalty = 0.85  # score factor for a typed question's sentence without such a span
+    # Retrieval rank as a prior: passage n counts 1 / (1 + rank_decay * (n - 1)) (n=5: 0.5).
+    rank_decay = 0.25
+    # Pre-ranking before the embedding model (word overlap only): the passage's share of the
+    # question's words counts this much beside the sentence's own.
+    shortlist_context = 0.3
+    # In the final score the rank prior only nudges: 1 - rank_influence for the last passage.
+    rank_influence = 0.1
 
     def __init__(self, refusal_threshold: float = 0.48, max_passages: int = 8):
         self.refusal_threshold = refusal_threshold
         self.max_passages = max_passages
 
     def score(self, context: AnswerContext) -> list[Candidate]:
-        asked = set(content_terms(context.retrieval_query))
+        asked = set(terms(context.retrieval_query))
         total = sum(context.weight(t) for t in asked) or 1.0
 
         def share(terms: set[str]) -> float:
@@ -77,23 +86,29 @@ class ExtractiveAnswerer(Answerer):
         passages = context.passages[: self.max_passages]
         fresh = {n: context.freshness(p) for n, p in enumerate(passages, 1)}
         for number, passage in enumerate(passages, 1):
-            passage_terms = set(content_terms(f"{passage.title}\n{passage.text}"))
+            passage_terms = set(terms(f"{passage.title}\n{passage.text}"))
             passage_share = share(passage_terms)
             for start, end in sentence_spans(passage.text):
                 key = (passage.article_id, passage.start + start)
                 text = passage.text[start:end]
-                if key in seen or len(text.split()) < 4 or PROMO.match(text):
+                if key in seen or len(text.split()) < MIN_SENTENCE_WORDS or PROMO.match(text):
                     continue
                 seen.add(key)
-                terms = set(content_terms(text))
-                if terms and terms <= asked:
+                sentence_terms = set(terms(text))
+                if sentence_terms and sentence_terms <= asked:
                     continue  # says nothing the question doesn't
-                candidates.append(Candidate(number, start, end, text, share(terms), passage_share))
+                candidates.append(
+                    Candidate(number, start, end, text, share(sentence_terms), passage_share)
+                )
         if not candidates:
             return []
-        rank = {n: 1.0 / (1 + 0.25 * (n - 1)) for n in fresh}
+        rank = {n: 1.0 / (1 + self.rank_decay * (n - 1)) for n in fresh}
         candidates.sort(
-            key=lambda c: -(c.overlap + 0.3 * c.context) * rank[c.passage] * fresh[c.passage]
+            key=lambda c: (
+                -(c.overlap + self.shortlist_context * c.context)
+                * rank[c.passage]
+                * fresh[c.passage]
+            )
         )
         shortlist = candidates[: self.shortlist]
         cosines = context.similarity(context.question, [c.text for c in shortlist])
@@ -109,7 +124,7 @@ class ExtractiveAnswerer(Answerer):
                     + weights["context"] * candidate.context
                     + weights["type"] * typed
                 )
-                * (0.9 + 0.1 * rank[candidate.passage])
+                * (1 - self.rank_influence + self.rank_influence * rank[candidate.passage])
                 * fresh[candidate.passage]
             )
             if not typed and context.kind != "entity":
@@ -147,14 +162,11 @@ class ExtractiveAnswerer(Answerer):
                 chosen.append(candidate)
                 words += extra
         text = " ".join(_with_marker(_trim(c.text), c.passage) for c in chosen)
-        short = (
-            best_span(best.spans or [], context.question, best.text)
-            if context.kind != "entity"
-            else None
-        )
+        short = short_answer(best.text, context.kind, context.question, best.spans or [])
         if best.score < self.refusal_threshold:
-            debug["would_answer"] = text  # for the eval's refusal trade-off, never shown
-            return Draft(text="", confidence=best.score, refused=True, debug=debug)
+            return Draft(
+                text="", confidence=best.score, refused=True, withheld_text=text, debug=debug
+            )
         return Draft(text=text, short_answer=short, confidence=best.score, debug=debug)
 
 

@@ -1,9 +1,11 @@
-"""What a question asks for, and spans in a sentence that could be its short answer."""
+"""What a question asks for, spans of a sentence that could be its short answer, and the
+standalone question a follow-up means."""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from rag.text import sentence_spans
 
@@ -148,3 +150,71 @@ def best_span(spans: list[str], question: str, sentence: str | None = None) -> s
         return (new, name_like, min(len(words) - initials, 3), -initials, -distance(span))
 
     return max(spans, key=rank) if spans else None
+
+
+def short_answer(
+    sentence: str, kind: AnswerType, question: str, spans: list[str] | None = None
+) -> str | None:
+    """The span of ``sentence`` that answers a typed question directly (bold in the chat);
+    None for an untyped ("entity") question or a sentence without such a span. ``spans``: the
+    sentence's ``candidate_spans`` when the caller has them already."""
+    if kind == "entity":
+        return None
+    spans = candidate_spans(sentence, kind, question) if spans is None else spans
+    return best_span(spans, question, sentence) if spans else None
+
+
+# ----------------------------------------------------------------------------- follow-ups
+def conversation_pairs(history: Sequence[Any]) -> list[tuple[str, str]]:
+    """(user, assistant) turns from pairs or from chat messages ({"role", "content"} dicts, as
+    Gradio and OpenAI-style clients keep them)."""
+    pairs: list[tuple[str, str]] = []
+    pending_user: str | None = None
+    for item in history:
+        if isinstance(item, dict):
+            role, content = item.get("role"), str(item.get("content") or "")
+            if role == "user":
+                pending_user = content
+            elif role == "assistant" and pending_user is not None:
+                pairs.append((pending_user, content))
+                pending_user = None
+        else:
+            user, assistant = item
+            pairs.append((str(user), str(assistant or "")))
+    return pairs
+
+
+_LEADING = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.I)
+_PRONOUN = re.compile(r"\b(him|her|he|she|them|they)\b", re.I)
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|so|also|what about|how about)\b|\b(he|she|him|her|his|hers|they|them|their|"
+    r"it|its|this|that|these|those|there|then)\b",
+    re.I,
+)
+# A referent is a person's name, not their title: "Supreme Leader ... Ali Khamenei" -> the last
+# two words (given and family name).
+REFERENT_NAME_WORDS = 2
+
+
+def rewrite_follow_up(history: list[tuple[str, str]], message: str) -> str:
+    """Deterministic rewrite of a follow-up: a personal pronoun becomes the previous answer's
+    subject ("who answered him?" -> "who answered Ali Khamenei?"); otherwise that subject, or the
+    previous question, is added as context so retrieval sees what the user means."""
+    message = message.strip()
+    if not history or not _FOLLOW_UP.search(message):
+        return message
+    previous_question, previous_answer = history[-1]
+    kind = answer_type(previous_question)
+    plain_answer = re.sub(r"\[\d+\]", "", previous_answer)
+    referent = best_span(
+        candidate_spans(plain_answer, "person" if kind == "entity" else kind, previous_question),
+        previous_question,
+        plain_answer,
+    )
+    if referent and kind in ("person", "entity"):
+        referent = " ".join(referent.split()[-REFERENT_NAME_WORDS:])
+    core = _LEADING.sub("", message)
+    core = core[:1].upper() + core[1:]
+    if referent and _PRONOUN.search(core):
+        return _PRONOUN.sub(referent, core, count=1)
+    return f"{core.rstrip('?')} ({referent or previous_question.rstrip('?')})?"

@@ -1,0 +1,87 @@
+"""What search derives from the docstore: the chunk catalogue and the keyword index.
+
+bm25s indexes are immutable, so both are rebuilt from the docstore when the library's
+generation has moved on (after an ingest, an update or a delete): ``Library.writing`` does it
+before releasing the write lock, and a reader that finds them stale does it on demand. Each
+build goes to its own ``<data_dir>/bm25/gen-<N>`` folder, renamed into place when complete:
+readers never see half an index, and a crash mid-build leaves only a ``.tmp`` folder that the
+next build removes. Processes share the folder; each keeps the current generation in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.catalog import ChunkCatalog, ChunkTable
+from rag.keyword import KeywordIndex
+
+CATALOG_FILE = "chunks.json"  # beside bm25s's files: the presence marks a complete build
+
+
+@dataclass(frozen=True)
+class SearchIndexes:
+    """The catalogue and the keyword index of one generation of the library."""
+
+    generation: int
+    catalog: ChunkCatalog
+    keyword: KeywordIndex
+
+
+_lock = threading.Lock()
+_current: dict[Path, SearchIndexes] = {}  # per index root, in this process
+
+
+def search_indexes(root: Path, generation: int, table: Callable[[], ChunkTable]) -> SearchIndexes:
+    """The indexes of ``generation``: in memory, loaded from ``root``, or built from ``table``."""
+    key = root.resolve()
+    with _lock:
+        cached = _current.get(key)
+        if cached is not None and cached.generation == generation:
+            return cached
+        indexes = _load(root, generation) or _build(root, generation, table())
+        _current[key] = indexes
+        return indexes
+
+
+def _folder(root: Path, generation: int) -> Path:
+    return root / f"gen-{generation}"
+
+
+def _build(root: Path, generation: int, table: ChunkTable) -> SearchIndexes:
+    indexes = SearchIndexes(
+        generation, ChunkCatalog.from_table(table), KeywordIndex.build(table.ids, table.texts)
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    target = _folder(root, generation)
+    if table.ids and not target.exists():
+        scratch = root / f"gen-{generation}.tmp-{os.getpid()}"
+        shutil.rmtree(scratch, ignore_errors=True)
+        indexes.keyword.save(scratch)
+        (scratch / CATALOG_FILE).write_text(
+            json.dumps({"ids": table.ids, "days": table.days, "sources": table.sources})
+        )
+        try:
+            scratch.rename(target)
+        except OSError:  # another process finished the same generation first
+            shutil.rmtree(scratch, ignore_errors=True)
+    for old in root.iterdir():
+        if old != target and (old.name.startswith("gen-") and ".tmp-" not in old.name):
+            shutil.rmtree(old, ignore_errors=True)
+    return indexes
+
+
+def _load(root: Path, generation: int) -> SearchIndexes | None:
+    folder = _folder(root, generation)
+    if not (folder / CATALOG_FILE).is_file():
+        return None
+    saved = json.loads((folder / CATALOG_FILE).read_text())
+    table = ChunkTable(ids=saved["ids"], texts=[], days=saved["days"], sources=saved["sources"])
+    return SearchIndexes(
+        generation, ChunkCatalog.from_table(table), KeywordIndex.load(folder, saved["ids"])
+    )

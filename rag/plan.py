@@ -1,0 +1,114 @@
+"""Step 1 of a question: read it once and decide everything the later steps need.
+
+Validation (empty, too long, bad dates, unknown source), the answer type it asks for, its time
+expression and the window of publication dates that makes, the filters search applies, and the
+recency prior. Nothing after this step looks at the raw inputs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rag.answer.question import AnswerType, answer_type
+from rag.dates import DateWindow, recency_prior, resolve_time_expression, strip_expression
+from rag.errors import NewsragError
+from rag.filters import SearchFilters
+from rag.settings import Settings
+from rag.store import Library
+
+
+class QueryError(NewsragError, ValueError):
+    """Bad input to ask/stream/chat; the message says which input and what is wrong."""
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    question: str  # standalone, whitespace normalised
+    as_of: date  # "today" for time expressions; articles published later are hidden
+    retrieval_query: str  # the question without its time expression
+    kind: AnswerType  # what it asks for: a person, number, date, place, or any entity
+    window: DateWindow | None  # the time expression's publication window, if it has one
+    filters: SearchFilters  # what search may return, and how dates weigh
+
+
+def parse_day(value: date | str | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise QueryError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def normalise_question(question: object, settings: Settings) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise QueryError("question is empty")
+    question = " ".join(question.split())
+    if len(question) > settings.max_question_chars:
+        raise QueryError(
+            f"question is {len(question)} characters; the limit is "
+            f"{settings.max_question_chars} (max_question_chars)"
+        )
+    return question
+
+
+def plan_query(
+    question: str,
+    library: Library,
+    settings: Settings,
+    *,
+    as_of: date | str | None = None,
+    sources: Sequence[str] | None = None,
+    since: date | str | None = None,
+    until: date | str | None = None,
+) -> QueryPlan:
+    """The plan for one question; ``QueryError`` names the first bad input."""
+    question = normalise_question(question, settings)
+    day = parse_day(as_of, "as_of") or date.today()
+    first, last = parse_day(since, "since"), parse_day(until, "until")
+    if first and last and first > last:
+        raise QueryError(f"since ({first}) is after until ({last})")
+    if library.article_count() == 0:
+        raise QueryError("the library is empty: add articles with `newsrag ingest PATH`")
+    chosen_sources = _known_sources(sources, library) if sources else None
+
+    # An explicit date range replaces what a time expression would say.
+    window = None if (first or last) else resolve_time_expression(question, day)
+    filters = SearchFilters(sources=chosen_sources, first_day=first, last_day=last)
+    if settings.hide_future:
+        filters.last_day = min(last or day, day)
+    if window is not None and window.use == "boost":
+        filters.boost = window
+    filters.recency = recency_prior(
+        question,
+        window,
+        library.newest_published(day),
+        settings.recency_half_life_days,
+        settings.recency_floor,
+    )
+    return QueryPlan(
+        question=question,
+        as_of=day,
+        retrieval_query=strip_expression(question, window),
+        kind=answer_type(question),
+        window=window,
+        filters=filters,
+    )
+
+
+def _known_sources(names: Sequence[str], library: Library) -> list[str]:
+    """The library's spelling of each source (matched without case); unknown ones are errors."""
+    known = {s.casefold(): s for s in library.sources()}
+    chosen = []
+    for name in names:
+        if name.casefold() not in known:
+            listing = ", ".join(sorted(known.values())) or "none: no article has a source"
+            raise QueryError(f"unknown source {name!r} (known: {listing})")
+        chosen.append(known[name.casefold()])
+    return chosen
