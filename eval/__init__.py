@@ -4,6 +4,27 @@ from eval import run_eval
 report = run_eval("eval/gold/sample.jsonl", configs=["baseline", "default"], out="eval-out")
 """
 
-from eval.runner import Config, EvalError, Report, run_eval
+import importlib
+from pathlib import Path
 
-__all__ = ["Config", "EvalError", "Report", "run_eval"]
+# The gold questions about the sample library (``ingest.SAMPLE_LIBRARY``).
+SAMPLE_QUESTIONS = Path(__file__).parent / "gold" / "sample.jsonl"
+
+# Each public name and its module, imported on first use (the runner loads the engine).
+_PUBLIC = {
+    "Config": "eval.runner",
+    "Report": "eval.runner",
+    "run_eval": "eval.runner",
+    "EvalError": "eval.errors",
+    "HEADLINE": "eval.report",
+    "summary_rows": "eval.report",
+}
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'eval' has no attribute {name!r}")
+
+
+__all__ = ["SAMPLE_QUESTIONS", *_PUBLIC]

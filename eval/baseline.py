@@ -14,9 +14,8 @@ from pathlib import Path
 from llama_index.core import Document, StorageContext, VectorStoreIndex, load_index_from_storage
 from llama_index.core.node_parser import SentenceSplitter
 
-from rag.engine import NewsQueryEngine
-from rag.text import sentence_spans
-from rag.types import Answer, Citation, Passage
+import rag
+from rag import Answer, Citation, Passage, sentence_spans
 
 TOP_K = 2  # what the quickstart answers from
 RANKING_K = 5  # what retrieval metrics (hit@5) look at
@@ -25,7 +24,7 @@ RANKING_K = 5  # what retrieval metrics (hit@5) look at
 class BaselinePipeline:
     name = "baseline"
 
-    def __init__(self, engine: NewsQueryEngine, cache_dir: Path | None = None):
+    def __init__(self, engine: rag.NewsQueryEngine, cache_dir: Path | None = None):
         self.engine = engine
         self.embed_model = engine.embed_model
         self.index = self._index(cache_dir)
@@ -59,7 +58,7 @@ class BaselinePipeline:
             top = passages[0]
             spans = sentence_spans(top.text) or [(0, len(top.text))]
             sentences = [top.text[s:e] for s, e in spans]
-            scores = self.engine._similarity(question, sentences)
+            scores = self.embed_model.similarity(question, sentences)
             best = max(range(len(spans)), key=scores.__getitem__)
             start, end = spans[best]
             quote = sentences[best]
@@ -75,7 +74,7 @@ class BaselinePipeline:
                     )
                 ],
             )  # fmt: skip
-        answer._passages = ranking
+        answer.retrieved = ranking
         answer.timings = {"total": round((time.perf_counter() - started) * 1000, 1)}
         return answer
 

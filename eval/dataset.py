@@ -14,10 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from eval.errors import EvalError
+
 REFUSAL = "<refusal>"
 
 
-class DatasetError(ValueError):
+class DatasetError(EvalError):
     """A question file that can't be used; the message names file and line."""
 
 

@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from eval.errors import EvalError
+
 HEADLINE = [
     ("hit@5", "hit@5", "{:.3f}"),
     ("mrr@10", "MRR@10", "{:.3f}"),
@@ -148,8 +150,6 @@ def _save(fig, path: Path) -> str:
 
 
 def write_report(report, out: Path) -> None:
-    from eval.runner import EvalError
-
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not (out / "report.json").is_file():
         raise EvalError(f"--out {out}: exists and holds something other than an eval report")

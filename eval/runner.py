@@ -15,11 +15,14 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import rag
+from eval.baseline import BaselinePipeline
 from eval.dataset import GoldQuestion, load_questions
+from eval.errors import EvalError
 from eval.metrics import (
     contains_answer,
     exact_match,
@@ -29,6 +32,8 @@ from eval.metrics import (
     recall_at_k,
     token_f1,
 )
+from eval.report import write_report
+from ingest import ingest
 
 BUILTIN_CONFIGS: dict[str, dict[str, Any]] = {
     "default": {},
@@ -37,10 +42,6 @@ BUILTIN_CONFIGS: dict[str, dict[str, Any]] = {
     "llm": {"answerer": "llm"},
 }
 BASELINE = "baseline"
-
-
-class EvalError(ValueError):
-    """Bad eval input (config, corpus, question file); the message names it."""
 
 
 @dataclass(frozen=True)
@@ -114,26 +115,21 @@ class Report:
     plots: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        from dataclasses import asdict
-
         return asdict(self)
 
 
 # ----------------------------------------------------------------------------- scoring
-def citation_support(answer, weight) -> tuple[float | None, float | None]:
+def citation_support(answer: rag.Answer, weight) -> tuple[float | None, float | None]:
     """ALCE-style (Gao et al. 2023), with rag.cite's support judgement.
 
     Precision: share of citations whose quoted sentence supports the answer sentence it is
     attached to. Recall: share of answer sentences supported by at least one of their citations.
     None when not applicable (a refusal, or an answer without sentences).
     """
-    from rag.cite import SUPPORT_THRESHOLD, best_support, split_statements
-    from rag.types import Passage
-
     if answer.refused:
         return None, None
     by_number = {c.n: c for c in answer.citations}
-    statements = split_statements(answer.text)
+    statements = rag.split_statements(answer.text)
     if not statements:
         return None, None
     supported_statements = 0
@@ -143,18 +139,7 @@ def citation_support(answer, weight) -> tuple[float | None, float | None]:
         for n in statement.cited:
             attached += 1
             citation = by_number.get(n)
-            if citation is None:
-                continue
-            quote = Passage(
-                chunk_id=citation.chunk_id,
-                article_id=citation.article_id,
-                title=citation.title,
-                text=citation.quote,
-                start=citation.start,
-                end=citation.end,
-            )
-            support = best_support(statement.text, quote, weight)
-            if support is not None and support.score >= SUPPORT_THRESHOLD:
+            if citation is not None and rag.citation_supports(statement.text, citation, weight):
                 supported += 1
                 any_support = True
         supported_statements += any_support
@@ -162,15 +147,15 @@ def citation_support(answer, weight) -> tuple[float | None, float | None]:
     return precision, supported_statements / len(statements)
 
 
-def score_answer(question: GoldQuestion, answer, config: str, gold_keys, weight) -> QuestionResult:
-    ranked = [gold_keys(p.article_id) for p in answer._passages]
+def score_answer(
+    question: GoldQuestion, answer: rag.Answer, config: str, gold_keys, weight
+) -> QuestionResult:
+    ranked = [gold_keys(p.article_id) for p in answer.retrieved]
     gold = set(question.gold_article_ids)
     retrieval = question.answerable and bool(gold)
     answered = not answer.refused
     precision, recall = citation_support(answer, weight)
-    answerer_debug = answer.debug.get("answerer") or {}
-    confidence = answerer_debug.get("best_score")
-    would = answer.text if answered else answerer_debug.get("would_answer", "")
+    would = answer.text if answered else answer.withheld_text or ""
     return QuestionResult(
         id=question.id,
         config=config,
@@ -180,7 +165,7 @@ def score_answer(question: GoldQuestion, answer, config: str, gold_keys, weight)
         refused=answer.refused,
         answer=answer.text,
         short_answer=answer.short_answer,
-        confidence=confidence,
+        confidence=answer.confidence,
         latency_ms=answer.timings.get("total", 0.0),
         hit_at_5=hit_at_k(_articles(ranked, gold), gold, 5) if retrieval else None,
         mrr_at_10=mrr_at_k(_articles(ranked, gold), gold, 10) if retrieval else None,
@@ -265,8 +250,6 @@ def tradeoff(results: Sequence[QuestionResult]) -> list[tuple[float, float, floa
 # ----------------------------------------------------------------------------- running
 def corpus_library(corpus: Sequence[Path], settings, cache_root: Path) -> Path:
     """A library for these corpus files and embedding/chunk settings, built once and reused."""
-    from ingest import ingest
-
     key = hashlib.sha256()
     for path in sorted(corpus):
         try:
@@ -296,8 +279,6 @@ def run_eval(
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> Report:
     """Score ``questions`` with each configuration; write the report to ``out`` if given."""
-    import rag
-
     gold_questions = (
         load_questions(questions) if isinstance(questions, str | Path) else list(questions)
     )[:limit]
@@ -320,7 +301,7 @@ def run_eval(
                 f"{question.location}: unknown gold article id {missing[0]!r} "
                 f"(not in the library at {library_dir})"
             )
-    weight = _weights(base)
+    weight = base.library.term_weights()
 
     results: list[QuestionResult] = []
     answers_dir = cache_root / "answers" / _library_key(base)
@@ -353,8 +334,6 @@ def run_eval(
         library=str(library_dir),
     )
     if out is not None:
-        from eval.report import write_report
-
         write_report(report, Path(out))
     return report
 
@@ -377,18 +356,8 @@ def _gold_keys(engine) -> _GoldKeys:
     return _GoldKeys(engine.library.articles())
 
 
-def _weights(engine):
-    from rag import keyword
-
-    return keyword.keyword_index(engine.library).weights()
-
-
 def _system(config: Config, base, library_dir: Path, baseline_cache: Path):
-    import rag
-
     if config.name == BASELINE:
-        from eval.baseline import BaselinePipeline
-
         return BaselinePipeline(base, cache_dir=baseline_cache)
     try:
         return rag.open_engine(library_dir, **config.overrides)
@@ -420,8 +389,6 @@ def _read_cache(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _append_cache(path: Path, result: QuestionResult) -> None:
-    from dataclasses import asdict
-
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(asdict(result)) + "\n")

@@ -10,6 +10,10 @@ from pathlib import Path
 
 from ingest.loaders import SUPPORTED_SUFFIXES, Document, InputError
 
+# The bundled sample library of a checkout (the chat window's first-start seed, the sample gold
+# set's corpus); an installed wheel has none.
+SAMPLE_LIBRARY = Path(__file__).resolve().parents[1] / "data" / "sample"
+
 
 def is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))

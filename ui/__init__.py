@@ -4,22 +4,26 @@ from ui import build_app, launch
 app, url = launch(rag.load_settings(), block=False)
 """
 
+import importlib
+
 from rag import offline as _offline  # noqa: F401  (before gradio is imported)
-from ui.server import LaunchError, build, check_bind, launch, prepare_library, read_auth
+
+# Each public name and its module, imported on first use (gradio takes seconds to import).
+_PUBLIC = {
+    "LaunchError": "ui.server",
+    "build": "ui.server",
+    "check_bind": "ui.server",
+    "launch": "ui.server",
+    "prepare_library": "ui.server",
+    "read_auth": "ui.server",
+    "build_app": "ui.app",
+}
 
 
-def build_app(settings, engine):
-    from ui.app import build_app as _build
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'ui' has no attribute {name!r}")
 
-    return _build(settings, engine)
 
-
-__all__ = [
-    "LaunchError",
-    "build",
-    "build_app",
-    "check_bind",
-    "launch",
-    "prepare_library",
-    "read_auth",
-]
+__all__ = list(_PUBLIC)

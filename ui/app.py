@@ -14,14 +14,12 @@ from typing import Any
 import gradio as gr
 
 import rag
-from ingest import ingest
+from ingest import SUPPORTED_SUFFIXES, ingest
 from rag import Settings
 from ui import render
 from ui.uploads import collect
 
 ASSETS = Path(__file__).parent / "assets"
-UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".jsonl", ".json", ".ndjson",
-                ".xml", ".rss", ".atom"]  # fmt: skip
 TABLE_HEADERS = ["Title", "Source", "Published", "Chunks", "Id"]
 
 
@@ -41,10 +39,10 @@ def _count(n: int, noun: str) -> str:
 class Workspace:
     """What the handlers share: the settings, the engine and the library."""
 
-    def __init__(self, settings: Settings, engine: Any):
+    def __init__(self, settings: Settings, engine: rag.NewsQueryEngine):
         self.settings = settings
         self.engine = engine
-        self.library = rag.open_library(settings)
+        self.library = engine.library
 
     def bodies(self, article_ids: list[str]) -> dict[str, str | None]:
         found = {}
@@ -264,7 +262,7 @@ class Api:
         return answer.model_dump(mode="json")
 
 
-def build_app(settings: Settings, engine: Any) -> gr.Blocks:
+def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
     space = Workspace(settings, engine)
     chat, library = ChatTab(space), LibraryTab(space)
     api = Api(space)
@@ -336,7 +334,7 @@ def build_app(settings: Settings, engine: Any) -> gr.Blocks:
                     files = gr.File(
                         label="Upload articles or feeds (txt, md, html, jsonl, rss/atom)",
                         file_count="multiple",
-                        file_types=UPLOAD_TYPES,
+                        file_types=list(SUPPORTED_SUFFIXES),
                         type="filepath",
                     )
                     urls = gr.Textbox(

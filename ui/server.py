@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import rag
-from ingest import ingest
-from rag import Settings
+from ingest import SAMPLE_LIBRARY, ingest
+from rag import NewsragError, Settings
+from ui.app import build_app, launch_options
 
 LOCAL_HOSTS = {"localhost"}
-# A checkout's sample library; an installed wheel has none and starts empty.
-SAMPLE_LIBRARY = Path(__file__).resolve().parents[1] / "data" / "sample"
+# Questions run this many at a time: one per core here (each is CPU-bound in the model).
+QUESTIONS_AT_ONCE = 2
+QUEUE_LIMIT = 256  # requests waiting beyond this are turned away at once, not left to time out
 
 
-class LaunchError(ValueError):
+class LaunchError(NewsragError, ValueError):
     """A launch option that is unsafe or malformed; the message says which and why."""
 
 
@@ -79,12 +81,10 @@ def prepare_library(
 
 def build(settings: Settings) -> Any:
     """The app, with its engine loaded and the queue configured (not yet listening)."""
-    from ui.app import build_app
-
     engine = rag.open_engine(settings=settings)
     app = build_app(settings, engine)
-    # Questions run two at a time (two cores); writes to the library one at a time.
-    app.queue(default_concurrency_limit=2, max_size=256)
+    # Writes to the library run one at a time (their own concurrency id, in ui.app).
+    app.queue(default_concurrency_limit=QUESTIONS_AT_ONCE, max_size=QUEUE_LIMIT)
     return app
 
 
@@ -98,8 +98,6 @@ def launch(
     quiet: bool = False,
 ) -> tuple[Any, str]:
     """Serve the app; returns (app, local URL). ``block=False`` returns once it listens."""
-    from ui.app import launch_options
-
     app = build(settings)
     _, url, _ = app.launch(
         server_name=host,

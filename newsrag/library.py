@@ -1,0 +1,187 @@
+"""The library's own commands: ``ask``; ``list``, ``show`` and ``delete`` articles; ``stats``."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import rag
+
+NOT_FOUND = 1  # `show`/`delete` of an article the library doesn't hold
+
+app = typer.Typer()
+out = Console(soft_wrap=True)  # pipes get whole lines, not 80-column hard wraps
+err = Console(stderr=True)
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="Your question, in quotes")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Answer as of this day (YYYY-MM-DD)")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only these sources (repeatable)")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD)")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD)")] = None,
+    answerer: Annotated[
+        str | None, typer.Option(help="extractive (default) or llm", show_default=False)
+    ] = None,
+    llm_base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server for --answerer llm")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON")] = False,
+) -> None:
+    """Ask a question; the answer cites the exact sentences it comes from."""
+    llm_server = {"llm_base_url": llm_base_url, "llm_backend": "openai"} if llm_base_url else {}
+    engine = rag.open_engine(settings=rag.load_settings(**ctx.obj, **llm_server))
+    answer = engine.ask(
+        question, as_of=as_of, sources=source, since=since, until=until, answerer=answerer
+    )
+    if as_json:
+        print(answer.to_json())
+        return
+    style = "yellow" if answer.refused else "bold"
+    out.print(answer.text, style=style, highlight=False, markup=False)
+    if answer.short_answer:
+        out.print(f"[dim]short answer:[/] {answer.short_answer}", highlight=False)
+    for citation in answer.citations:
+        _print_source(citation.n, citation.title, citation.source, citation.published_date,
+                      citation.url, citation.quote)  # fmt: skip
+    if answer.refused and answer.closest:
+        out.print("\n[dim]These come closest:[/]")
+        for number, passage in enumerate(answer.closest, 1):
+            _print_source(number, passage.title, passage.source, passage.published_date,
+                          passage.url, None)  # fmt: skip
+
+
+def _print_source(
+    n: int, title: str, source: str | None, published: date | None, url: str | None,
+    quote: str | None,
+) -> None:  # fmt: skip
+    day = published.isoformat() if published else "date unknown"
+    out.print(f"\n[bold][{n}][/] {title}", highlight=False, markup=True, soft_wrap=True)
+    out.print(f"    {source or 'source unknown'} · {day}" + (f" · {url}" if url else ""),
+              style="dim", highlight=False, markup=False)  # fmt: skip
+    if quote:
+        out.print(f"    “{quote}”", highlight=False, markup=False)
+
+
+def _open(ctx: typer.Context) -> rag.Library:
+    return rag.open_library(rag.load_settings(**ctx.obj))
+
+
+@app.command("list")
+def list_articles(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines for scripts")] = False,
+) -> None:
+    """Articles in the library: id, title, source, date, chunks."""
+    with _open(ctx) as library:
+        articles = library.articles()
+    if as_json:
+        rows = [
+            {
+                "id": a.id,
+                "title": a.title,
+                "source": a.source,
+                "published_date": a.published_date.isoformat() if a.published_date else None,
+                "chunks": a.chunk_count,
+                "url": a.url,
+            }
+            for a in articles
+        ]
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "title", "source", "date", "chunks", header_style="bold")
+    for a in articles:
+        table.add_row(
+            a.id,
+            a.title,
+            a.source or "unknown",
+            a.published_date.isoformat() if a.published_date else "unknown",
+            str(a.chunk_count),
+        )
+    out.print(table)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    article: Annotated[str, typer.Argument(help="Id, id prefix, URL or record id")],
+) -> None:
+    """Metadata and cleaned text of one article."""
+    with _open(ctx) as library:
+        found = library.resolve(article)
+    if found is None:
+        err.print(f"[bold red]error:[/] no article {article!r} in the library (see `newsrag "
+                  "list`)", highlight=False, soft_wrap=True)  # fmt: skip
+        raise typer.Exit(NOT_FOUND)
+    published = found.published_date.isoformat() if found.published_date else "unknown"
+    for label, value in [
+        ("id", found.id),
+        ("title", found.title),
+        ("source", found.source or "unknown"),
+        ("author", found.author or "unknown"),
+        ("published", published),
+        ("url", found.url or "-"),
+        ("origin", found.origin or "-"),
+        ("ingested", found.ingested_at),
+        ("chunks", found.chunk_count),
+        ("content hash", found.content_hash),
+    ]:
+        out.print(f"[bold]{label:>12}[/]: {value}", highlight=False)
+    for note in found.notes:
+        out.print(f"[bold]{'note':>12}[/]: {note}", highlight=False)
+    out.print()
+    out.print(found.body, highlight=False, markup=False)
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    articles: Annotated[list[str], typer.Argument(help="Ids (or prefixes, URLs)")],
+) -> None:
+    """Remove articles and their vectors."""
+    with _open(ctx) as library:
+        resolved, missing = [], []
+        for key in articles:
+            found = library.resolve(key)
+            (resolved.append(found.id) if found else missing.append(key))
+        removed = rag.delete_articles(library, resolved)
+    for key in missing:
+        err.print(f"[red]not found:[/] {key}", highlight=False)
+    out.print(f"removed {len(removed)}")
+    raise typer.Exit(NOT_FOUND if missing else 0)
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Also verify that docstore and Chroma agree")
+    ] = False,
+) -> None:
+    """Library summary: articles, chunks, sources, date range."""
+    with _open(ctx) as library:
+        summary = library.stats()
+        if check:
+            summary["problems"] = library.check()
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in summary.items():
+        shown = "none" if key == "problems" and not value else value
+        table.add_row(f"[bold]{key}[/]", str(shown if shown is not None else "unknown"))
+    out.print(table)
+    if check and summary["problems"]:
+        raise typer.Exit(1)
