@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-import rag  # noqa: F401  (offline flags before anything else imports HF libraries)
-
-NETGUARD_DIR = Path(__file__).parent / "netguard"
-sys.path.insert(0, str(NETGUARD_DIR))
-import guard  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("NEWSRAG_SHARED", REPO.parent / "shared")) / "data"
-SAMPLE = REPO / "data" / "sample"
-ARTIFACTS = REPO / "test-artifacts"
+from tests.support import SAMPLE, guard
+from tests.support.servers import web_server
 
 
 @pytest.fixture(autouse=True)
@@ -33,23 +23,6 @@ def network_guard():
         found = list(guard.violations)
         guard.violations.clear()
         pytest.fail("network guard: " + "; ".join(found))
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    """Environment for child processes: guarded too, offline, quiet."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(NETGUARD_DIR), str(REPO), env.get("PYTHONPATH", "")]
-    ).rstrip(os.pathsep)
-    env.update(extra)
-    return env
-
-
-def shared_file(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"needs ../shared/data/{'/'.join(parts)} (absent in a user's clone)")
-    return path
 
 
 @pytest.fixture
@@ -80,3 +53,10 @@ def sample_copy(tmp_path):
     target = tmp_path / "sample"
     shutil.copytree(SAMPLE, target)
     return target
+
+
+@pytest.fixture
+def web():
+    """A loopback web server: ``web.routes["/path"] = (status, content_type, body)``."""
+    with web_server() as server:
+        yield server

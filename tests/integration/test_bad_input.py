@@ -12,9 +12,9 @@ import pytest
 from ingest import ingest
 from rag import load_settings
 from rag.store import Library
-from tests.articles import FESTIVAL
-from tests.conftest import SAMPLE, subprocess_env
-from tests.integration.conftest import free_port
+from tests.support import SAMPLE, subprocess_env
+from tests.support.articles import FESTIVAL
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -103,7 +103,7 @@ def test_cli_reports_each_failure_and_exits_non_zero(tmp_path):
     data_dir = tmp_path / "lib"
     bad = _w(tmp_path, "x.jsonl", b'{"title": "A", "body": "Alpha body."}\nnot json\n')
     result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "--data-dir", str(data_dir), "ingest", str(bad),
+        [sys.executable, "-m", "newsrag", "--data-dir", str(data_dir), "ingest", str(bad),
          str(SAMPLE), "--json"],
         capture_output=True, text=True, env=subprocess_env(), timeout=300,
     )  # fmt: skip
@@ -117,7 +117,7 @@ def test_cli_reports_each_failure_and_exits_non_zero(tmp_path):
 def test_cli_rejects_bad_settings_and_field_maps_clearly(tmp_path):
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "rag.cli", "--data-dir", str(tmp_path / "lib"), *args],
+            [sys.executable, "-m", "newsrag", "--data-dir", str(tmp_path / "lib"), *args],
             capture_output=True, text=True, env=subprocess_env(), timeout=120,
         )  # fmt: skip
 

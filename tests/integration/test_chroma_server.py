@@ -6,9 +6,9 @@ import pytest
 
 from ingest import ingest
 from rag.store import Library, LibraryError
-from tests.articles import write_all
-from tests.conftest import SAMPLE
-from tests.integration.conftest import free_port
+from tests.support import SAMPLE
+from tests.support.articles import write_all
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,9 @@ import pytest
 import rag
 from ingest import ingest
 from rag.engine import QueryError
-from tests.articles import write_all
-from tests.conftest import SAMPLE, subprocess_env
+from tests.support import SAMPLE, subprocess_env
+from tests.support.articles import write_all
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +82,20 @@ def test_llamaindex_query_returns_response_with_cited_source_nodes(sample_engine
     assert {n.node.node_id for n in response.source_nodes} == {c.chunk_id for c in answer.citations}
 
 
+def test_answer_carries_retrieved_passages_and_confidence_outside_the_json(sample_engine):
+    threshold = sample_engine.settings.refusal_threshold
+    answer = sample_engine.ask("Who heads the U.N. nuclear watchdog?")
+    assert answer.confidence >= threshold
+    assert {c.chunk_id for c in answer.citations} <= {p.chunk_id for p in answer.retrieved}
+    data = answer.model_dump(mode="json")
+    assert data["confidence"] == answer.confidence
+    assert "retrieved" not in data and "withheld_text" not in data
+    refused = sample_engine.ask("What is the capital of Australia?")
+    assert refused.refused and refused.confidence < threshold
+    assert refused.withheld_text  # what the answerer would have said: the refusal sweep's input
+    assert refused.retrieved  # it searched; nothing it found answers
+
+
 def test_stream_yields_text_then_the_answer(sample_engine):
     pieces = list(sample_engine.stream("Who heads the U.N. nuclear watchdog?"))
     assert isinstance(pieces[-1], rag.Answer)
@@ -93,7 +108,10 @@ def test_chat_follow_up_is_rewritten_and_answered(sample_engine):
     history = [("Who said Iran will not be coerced into talks?", first.text)]
     answer = sample_engine.chat(history, "And who answered him on behalf of the White House?")
     assert "Brian Hughes" in answer.text
-    assert "standalone_question" in answer.debug
+    assert answer.debug["standalone_question"] == (
+        "Who answered Ali Khamenei on behalf of the White House?"
+    )
+    assert answer.question == "And who answered him on behalf of the White House?"
     gradio_history = [
         {"role": "user", "content": history[0][0]},
         {"role": "assistant", "content": first.text},
@@ -120,10 +138,13 @@ def test_empty_window_is_widened_and_recorded(news_engine):
 
 def test_as_of_hides_articles_published_later(news_engine):
     answer = news_engine.ask("What did the library board vote on?", as_of="2024-03-01")
+    assert answer.retrieved  # older articles are still searched: only later ones are hidden
     assert all(
-        c.published_date is None or c.published_date <= date(2024, 3, 1) for c in answer.citations
+        p.published_date is None or p.published_date <= date(2024, 3, 1) for p in answer.retrieved
     )
-    assert not any(c.title.startswith("Millbrook library") for c in answer.citations)
+    assert not any(p.title.startswith("Millbrook library") for p in answer.retrieved)
+    later = news_engine.ask("What did the library board vote on?", as_of="2024-06-01")
+    assert any(p.title.startswith("Millbrook library") for p in later.retrieved)  # it exists
 
 
 def test_source_and_date_range_filters(news_engine):
@@ -189,8 +210,6 @@ def test_missing_library_is_a_clear_error(tmp_path):
 
 
 def test_unreachable_llm_server_is_a_clear_error(sample_engine, tmp_path):
-    from tests.integration.conftest import free_port
-
     engine = rag.open_engine(
         sample_engine.settings.data_dir,
         llm_backend="openai",
@@ -205,7 +224,7 @@ def test_cli_ask_json_and_errors(sample_engine):
 
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "rag.cli", "--data-dir", data_dir, "ask", *args],
+            [sys.executable, "-m", "newsrag", "--data-dir", data_dir, "ask", *args],
             capture_output=True, text=True, env=subprocess_env(), timeout=300,
         )  # fmt: skip
 

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from eval import Config, EvalError, run_eval
+from eval import EvalError, run_eval
 from eval.dataset import load_questions
-from tests.conftest import REPO, SAMPLE, subprocess_env
+from tests.support import REPO, SAMPLE, subprocess_env
 
 pytestmark = pytest.mark.slow
 GOLD = REPO / "eval" / "gold" / "sample.jsonl"
@@ -73,27 +73,6 @@ def test_analysis_fields_never_reach_the_engine(tmp_path, monkeypatch):
     assert seen == [("Who heads the U.N. nuclear watchdog?", ["as_of"])]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("default", Config("default", {})),
-        ("dense_only", Config("dense_only", {"retrieval_mode": "dense"})),
-        ("mine:top_k=8,answerer=llm", Config("mine", {"top_k": 8, "answerer": "llm"})),
-    ],
-)
-def test_config_parsing(text, expected):
-    assert Config.parse(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [("nope", "unknown name"), ("x:top_k", "expected key=value"), (":a=1", "empty name")],
-)
-def test_bad_configs(text, message):
-    with pytest.raises(EvalError, match=message):
-        Config.parse(text)
-
-
 def test_unknown_gold_article_id_names_the_line(tmp_path):
     gold = tmp_path / "q.jsonl"
     first = {"id": "a", "question": "Q?", "answer": "x", "question_date": "2025-01-01"}
@@ -114,7 +93,7 @@ def test_cli_eval_bad_question_file(tmp_path):
     bad = tmp_path / "q.jsonl"
     bad.write_text('{"id": "a", "question": "Q?"}\n')
     result = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "eval", "--questions", str(bad), "--corpus",
+        [sys.executable, "-m", "newsrag", "eval", "--questions", str(bad), "--corpus",
          str(SAMPLE), "--out", str(tmp_path / "out")],
         capture_output=True, text=True, env=subprocess_env(), timeout=300, cwd=REPO,
     )  # fmt: skip

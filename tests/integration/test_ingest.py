@@ -10,8 +10,8 @@ import pytest
 
 from ingest import ingest
 from rag.store import Library
-from tests.articles import BRIDGE, FESTIVAL, write_all
-from tests.conftest import SAMPLE
+from tests.support import SAMPLE
+from tests.support.articles import BRIDGE, FESTIVAL, write_all
 
 pytestmark = pytest.mark.slow
 

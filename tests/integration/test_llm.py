@@ -7,18 +7,21 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import rag
 from ingest import ingest
+from rag.answer.llm import LLMAnswerer
+from rag.answer.question import rewrite_follow_up
 from rag.models import bundled_gguf_path
-from tests.conftest import SAMPLE, subprocess_env
-from tests.integration.conftest import free_port, wait_for
+from tests.support import SAMPLE, subprocess_env
+from tests.support.servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 
-HELPER = Path(__file__).parents[1] / "helpers" / "llm_server.py"
+HELPER = Path(__file__).parents[1] / "support" / "llm_server.py"
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,7 @@ def test_local_smollm2_in_process(data_dir):
     engine = rag.open_engine(data_dir, answerer="llm", llm_max_tokens=96)
     answer = engine.ask("Who heads the U.N. nuclear watchdog?")
     assert_verified(engine, answer)
-    assert "raw" in answer.debug["answerer"]  # the model really generated something
+    assert answer.debug["answerer"]["raw"].strip()  # the model really generated something
     pieces = list(engine.stream("Who responded to Khamenei on behalf of the White House?"))
     assert isinstance(pieces[-1], rag.Answer)
     assert any(isinstance(p, str) and p for p in pieces[:-1])  # tokens streamed
@@ -74,17 +77,38 @@ def test_openai_compatible_server_process(data_dir, llm_server):
     )
     answer = engine.ask("Who heads the U.N. nuclear watchdog?")
     assert_verified(engine, answer)
-    assert answer.debug["answerer"]["raw"]
+    assert answer.debug["answerer"]["raw"].strip()
     streamed = list(engine.stream("Who heads the U.N. nuclear watchdog?"))
     assert any(isinstance(p, str) and p for p in streamed[:-1])
     assert_verified(engine, streamed[-1])
-    follow_up = engine.chat(
-        [("Who said Iran will not be coerced?", "Khamenei [1].")], "and who answered him?"
-    )
-    assert follow_up.debug["standalone_question"]
+    history = [("Who said Iran will not be coerced?", "Khamenei [1].")]
+    rewritten = engine.answerer("llm").rewrite(history, "and who answered him?")
+    assert rewritten and rewritten != rewrite_follow_up(history, "and who answered him?")
+    follow_up = engine.chat(history, "and who answered him?")
+    assert follow_up.debug["standalone_question"] == rewritten  # the model's, not the fallback
+
+
+class ScriptedLLM:
+    """A model that says what the test wants, whatever the passages say (the real models are
+    tested above): here, a claim no passage supports beside one that a passage does."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def stream_chat(self, messages, **options):
+        for word in self.text.split(" "):
+            yield SimpleNamespace(delta=word + " ")
 
 
 def test_llm_unsupported_claims_never_reach_the_answer(data_dir):
-    engine = rag.open_engine(data_dir, answerer="llm", llm_max_tokens=96)
-    answer = engine.ask("What is the capital of Australia?")
-    assert "Canberra" not in answer.text or all("Canberra" in c.quote for c in answer.citations)
+    engine = rag.open_engine(data_dir)
+    engine.answerers["llm"] = LLMAnswerer(
+        ScriptedLLM("The capital of Australia is Canberra [1]. Rafael Grossi heads the U.N. "
+                    "nuclear watchdog [2].")
+    )  # fmt: skip
+    answer = engine.ask("What is the capital of Australia?", answerer="llm")
+    assert "Canberra" in answer.debug["answerer"]["raw"]  # it was said...
+    assert "Canberra" not in answer.text  # ...and dropped: no passage supports it
+    assert answer.debug["verification"]["dropped"] == ["The capital of Australia is Canberra."]
+    assert not answer.refused and "Rafael Grossi" in answer.text  # the supported claim stays
+    assert_verified(engine, answer)

@@ -1,6 +1,6 @@
 """A real OpenAI-compatible server process: xllamacpp's built-in llama.cpp server on 127.0.0.1.
 
-python tests/helpers/llm_server.py MODEL.gguf PORT
+python tests/support/llm_server.py MODEL.gguf PORT
 """
 
 import sys

@@ -8,9 +8,8 @@ import textwrap
 
 import pytest
 
-from tests import articles
-from tests.conftest import ARTIFACTS, SAMPLE
-from tests.integration.conftest import free_port
+from tests.support import ARTIFACTS, SAMPLE, articles
+from tests.support.servers import free_port
 
 # An article written to attack the page: every payload sits in text the UI shows.
 HOSTILE = textwrap.dedent(

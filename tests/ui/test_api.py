@@ -8,9 +8,8 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from tests.integration.conftest import web  # noqa: F401  (fixture)
-from tests.integration.test_engine import SEED_QUESTIONS
-from tests.ui.conftest import UPLOAD_LIMIT_MB
+from tests.support.questions import SEED_QUESTIONS
+from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
 SEED_TITLE = "According to the Supreme Leader"
@@ -61,7 +60,7 @@ def test_ask_explains_bad_input(client, args, message):
         client.predict(*args, api_name="/ask")
 
 
-def test_ingest_takes_files_and_urls_and_reports_each_failure(client, tmp_path, web):  # noqa: F811
+def test_ingest_takes_files_and_urls_and_reports_each_failure(client, tmp_path, web):
     story = tmp_path / "orchard.txt"
     story.write_text(
         "Orchard co-op opens a cider press\n\n"
@@ -95,9 +94,9 @@ def test_ingest_takes_files_and_urls_and_reports_each_failure(client, tmp_path, 
     assert (again["added"], again["unchanged"]) == (0, 1)  # same file again: nothing new
 
 
-def test_uploads_over_the_size_limit_are_refused(client, tmp_path):
+def test_uploads_over_the_size_limit_are_refused(client, tmp_path, ui_settings):
     big = tmp_path / "big.txt"
-    big.write_text("Big story\n\n" + "word " * int(UPLOAD_LIMIT_MB * 1024 * 1024 / 4))
+    big.write_text("Big story\n\n" + "word " * int(ui_settings.max_file_mb * 1024 * 1024 / 4))
     with pytest.raises(Exception, match=r"(?i)too large|exceeds|size"):
         client.predict([handle_file(str(big))], "", api_name="/ingest")
 
@@ -130,7 +129,6 @@ def test_eight_users_asking_five_questions_each_all_get_cited_answers(ui_url):
 
 
 def test_auth_is_required_when_configured(ui_settings):
-    from tests.integration.conftest import free_port
     from ui import launch
 
     app, url = launch(

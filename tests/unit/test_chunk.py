@@ -8,7 +8,7 @@ from ingest.clean import clean_body, content_hash
 from rag.models import load_tokenizer
 from rag.settings import BUNDLED_EMBED_MODEL
 from rag.types import Article
-from tests.conftest import SAMPLE
+from tests.support import SAMPLE
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 import pytest
 
 from ingest.clean import canonical_url, clean_body, content_hash, is_boilerplate, normalize_text
-from tests.conftest import SAMPLE
+from tests.support import SAMPLE
 
 SEED_LAST_LINE = (
     "For all the latest news from Oman and GCC, follow us on Instagram, like us on Facebook & "

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from eval import Config, EvalError
 from eval.dataset import DatasetError, load_questions
 from eval.metrics import (
     contains_answer,
@@ -101,3 +102,24 @@ def test_load_questions_defaults_and_analysis_fields(tmp_path):
 def test_load_questions_bad_input(tmp_path, records, message):
     with pytest.raises(DatasetError, match=message):
         load_questions(write_lines(tmp_path, *records))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("default", Config("default", {})),
+        ("dense_only", Config("dense_only", {"retrieval_mode": "dense"})),
+        ("mine:top_k=8,answerer=llm", Config("mine", {"top_k": 8, "answerer": "llm"})),
+    ],
+)
+def test_config_parsing(text, expected):
+    assert Config.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("nope", "unknown name"), ("x:top_k", "expected key=value"), (":a=1", "empty name")],
+)
+def test_bad_configs(text, message):
+    with pytest.raises(EvalError, match=message):
+        Config.parse(text)

@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from tests.conftest import guard
+from tests.support import guard
 
 
 def test_non_loopback_connection_is_refused_and_recorded():

@@ -1,0 +1,55 @@
+"""What the tests share: paths, the network guard, child-process environments, shared data.
+
+Test modules import helpers from here (and from ``tests.support.*``), never from each other.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+import rag  # noqa: F401  (offline flags before anything else imports HF libraries)
+
+REPO = Path(__file__).resolve().parents[2]
+NETGUARD_DIR = REPO / "tests" / "netguard"
+SHARED = Path(os.environ.get("NEWSRAG_SHARED", REPO.parent / "shared")) / "data"
+SAMPLE = REPO / "data" / "sample"
+ARTIFACTS = REPO / "test-artifacts"
+NEWSRAG = [sys.executable, "-m", "newsrag"]  # the command line, in a child process
+
+# One copy of the guard module for the fixture and the guard's own tests; child processes
+# load it through sitecustomize from the same folder (``subprocess_env``).
+sys.path.insert(0, str(NETGUARD_DIR))
+import guard  # noqa: E402
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for child processes: guarded too, offline, quiet."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(NETGUARD_DIR), str(REPO), env.get("PYTHONPATH", "")]
+    ).rstrip(os.pathsep)
+    env.update(extra)
+    return env
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"needs ../shared/data/{'/'.join(parts)} (absent in a user's clone)")
+    return path
+
+
+__all__ = [
+    "ARTIFACTS",
+    "NEWSRAG",
+    "REPO",
+    "SAMPLE",
+    "SHARED",
+    "guard",
+    "shared_file",
+    "subprocess_env",
+]
