@@ -45,6 +45,10 @@ _FUTURE = re.compile(
 PREVIEW_DAYS = 2  # dev + distractors: hit@5 +0.006, accuracy +0.006 over 1 day
 # Windows longer than this only boost: a year says little about when the articles appeared.
 LONGEST_FILTER_DAYS = 62
+# "In recent months" and "recently" are vague: they lift (boost) the last 90 and 30 days,
+# counting as_of itself, and filter nothing (docs/dates.md).
+RECENT_MONTHS_DAYS = 90
+RECENTLY_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -270,13 +274,13 @@ def _rules() -> list[_Rule]:
 
     @r(r"\b(?:in\s+)?recent\s+months\b|\bthe\s+past\s+few\s+months\b")
     def _recent_months(m, as_of):
-        return as_of - timedelta(days=89), as_of, "boost"
+        return as_of - timedelta(days=RECENT_MONTHS_DAYS - 1), as_of, "boost"
 
     @r(
         r"\brecent(?:ly)?\b|\blately\b|\blatest\b|\bthese\s+days\b|\bin\s+recent\s+weeks\b|\bnewly\b"
     )
     def _recently(m, as_of):
-        return as_of - timedelta(days=29), as_of, "boost"
+        return as_of - timedelta(days=RECENTLY_DAYS - 1), as_of, "boost"
 
     return rules
 

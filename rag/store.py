@@ -36,6 +36,10 @@ from rag.settings import Settings
 from rag.types import Article, Chunk, Passage, day_number
 
 SCHEMA_VERSION = 1
+# A writer holds SQLite's lock for one batch's commit (well under a second); a reader or a second
+# writer waits this long before "database is locked" (a big ingest commit on a slow disk).
+BUSY_TIMEOUT_S = 60
+ID_BATCH = 500  # ids per "IN (...)" query: under SQLite's variable limit on older builds (999)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -146,7 +150,10 @@ class Library:
         elif not settings.docstore_path.is_file():
             raise LibraryError(f"no library at {self.data_dir} (run `newsrag ingest` first)")
         self._db = sqlite3.connect(
-            settings.docstore_path, check_same_thread=False, isolation_level=None, timeout=60
+            settings.docstore_path,
+            check_same_thread=False,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_S,
         )
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -348,8 +355,8 @@ class Library:
         know are not visible."""
         wanted = list(dict.fromkeys(ids))
         found: dict[str, Passage] = {}
-        for offset in range(0, len(wanted), 500):
-            batch = wanted[offset : offset + 500]
+        for offset in range(0, len(wanted), ID_BATCH):
+            batch = wanted[offset : offset + ID_BATCH]
             marks = ",".join("?" * len(batch))
             rows = self._query(
                 "SELECT c.id, c.article_id, c.chunk_index, c.start, c.end, a.body, a.title, "

@@ -129,25 +129,36 @@ def candidate_spans(sentence: str, kind: AnswerType, question: str) -> list[str]
     return [span for span in found if span and not _words(span) <= asked]
 
 
+# Question words shorter than this ("who", "the", "did") are too common to locate the answer by.
+ANCHOR_MIN_CHARS = 4
+# A name has 2-3 words besides initials ("Brian Hughes", "Maria de la Cruz"); longer spans are
+# agencies and titles, and more words stop counting in a span's favour.
+NAME_WORDS = (2, 3)
+NOT_IN_SENTENCE = 10**6  # the distance of a span the sentence doesn't hold: last
+
+
 def best_span(spans: list[str], question: str, sentence: str | None = None) -> str | None:
     """The span most likely to be the answer: words the question lacks, then a full name, then
     (given the sentence) the one nearest to the words the question asked about."""
     asked = _words(question)
     anchors = [
         m.start() for m in re.finditer(r"[\w’']+", sentence or "")
-        if len(m.group()) > 3 and m.group().lower() in asked
+        if len(m.group()) >= ANCHOR_MIN_CHARS and m.group().lower() in asked
     ]  # fmt: skip
 
     def distance(span: str) -> int:
         where = (sentence or "").find(span)
-        return min((abs(where - a) for a in anchors), default=0) if where >= 0 else 10**6
+        if where < 0:
+            return NOT_IN_SENTENCE
+        return min((abs(where - a) for a in anchors), default=0)
 
     def rank(span: str) -> tuple[float, int, int, int, int]:
         words = span.split()
         new = sum(1 for w in words if w.lower().strip(".,") not in asked) / len(words)
         initials = sum(1 for w in words if re.fullmatch(r"[A-Z]\.", w))
-        name_like = 1 if 2 <= len(words) - initials <= 3 else 0  # "Brian Hughes", not an agency
-        return (new, name_like, min(len(words) - initials, 3), -initials, -distance(span))
+        fewest, most = NAME_WORDS
+        name_like = 1 if fewest <= len(words) - initials <= most else 0
+        return (new, name_like, min(len(words) - initials, most), -initials, -distance(span))
 
     return max(spans, key=rank) if spans else None
 
