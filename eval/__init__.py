@@ -4,8 +4,9 @@ from eval import run_eval
 report = run_eval("eval/gold/sample.jsonl", configs=["baseline", "default"], out="eval-out")
 """
 
-import importlib
 from pathlib import Path
+
+from rag import lazy_exports
 
 # The gold questions about the sample library (``ingest.SAMPLE_LIBRARY``).
 SAMPLE_QUESTIONS = Path(__file__).parent / "gold" / "sample.jsonl"
@@ -21,10 +22,7 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'eval' has no attribute {name!r}")
+__getattr__ = lazy_exports("eval", _PUBLIC)
 
 
 __all__ = ["SAMPLE_QUESTIONS", *_PUBLIC]

@@ -4,8 +4,7 @@ Public API: ``ingest(inputs, settings=None, ...) -> IngestSummary``; ``SUPPORTED
 (file types the loaders read); ``is_url``; ``SAMPLE_LIBRARY`` (a checkout's sample articles).
 """
 
-import importlib
-
+from rag import lazy_exports
 from rag import offline as _offline  # noqa: F401  (before any HF import)
 
 # Each public name and its module, imported on first use: the command line imports this
@@ -20,10 +19,7 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'ingest' has no attribute {name!r}")
+__getattr__ = lazy_exports("ingest", _PUBLIC)
 
 
 __all__ = list(_PUBLIC)

@@ -34,6 +34,20 @@ _LAZY = {
 }
 
 
+def lazy_exports(package: str, names: dict[str, str]):
+    """A package's ``__getattr__`` that imports each public name's module on first use."""
+
+    def __getattr__(name: str):
+        if name in names:
+            return getattr(importlib.import_module(names[name]), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+__getattr__ = lazy_exports("rag", _LAZY)
+
+
 def open_engine(data_dir=None, *, settings=None, **overrides):
     """A ``NewsQueryEngine`` over the library (see ``rag.engine.open_engine``)."""
     return importlib.import_module("rag.engine").open_engine(
@@ -58,17 +72,12 @@ def available_answerers(settings=None):
     return answer.available_answerers(settings or load_settings())
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'rag' has no attribute {name!r}")
-
-
 __all__ = [
     "NewsragError",
     "Settings",
     "available_answerers",
     "delete_articles",
+    "lazy_exports",
     "load_settings",
     "open_engine",
     "open_library",

@@ -4,8 +4,7 @@ from ui import build_app, launch
 app, url = launch(rag.load_settings(), block=False)
 """
 
-import importlib
-
+from rag import lazy_exports
 from rag import offline as _offline  # noqa: F401  (before gradio is imported)
 
 # Each public name and its module, imported on first use (gradio takes seconds to import).
@@ -20,10 +19,7 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'ui' has no attribute {name!r}")
+__getattr__ = lazy_exports("ui", _PUBLIC)
 
 
 __all__ = list(_PUBLIC)

@@ -14,19 +14,10 @@ from ingest import ingest
 from rag.engine import QueryError
 from tests.support import SAMPLE, subprocess_env
 from tests.support.articles import write_all
+from tests.support.questions import SEED_QUESTIONS
 from tests.support.servers import free_port
 
 pytestmark = pytest.mark.slow
-
-SEED_QUESTIONS = [
-    ("Who said Iran will not be coerced into talks?", "Khamenei"),
-    ("Who responded to Khamenei on behalf of the White House?", "Brian Hughes"),
-    ("Who heads the U.N. nuclear watchdog?", "Rafael Grossi"),
-    (
-        "What has Tehran revealed in recent months?",
-        "its first drone carrier and an underground naval station",
-    ),
-]
 
 
 @pytest.fixture(scope="module")
