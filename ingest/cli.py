@@ -6,13 +6,16 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 import rag
 from ingest.loaders.jsonl import FIELD_NAMES
+
+if TYPE_CHECKING:  # the pipeline module loads the models: only when a command runs
+    from ingest.pipeline import Progress
 
 INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C (128 + SIGINT)
 
@@ -113,7 +116,7 @@ class IngestProgress:
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
 
-    def update(self, state: Any) -> None:
+    def update(self, state: Progress) -> None:
         elapsed = max(state.elapsed, 1e-6)
         self.progress.update(
             self.task,
