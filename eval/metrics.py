@@ -7,11 +7,16 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
+from rag import sentence_spans
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _MARKERS = re.compile(r"\[\d+\]")
 _WORDLIKE = re.compile(r"\w")
 _PUNCT = str.maketrans(dict.fromkeys(string.punctuation + "“”‘’—–…", " "))
 MAX_ANSWER_WORDS = 60
+# A short answer may run to max(8, 2 x the gold's words): room for a first name or a unit
+# ("Rafael Grossi", "31,000 people"), not for a sentence that happens to hold the answer.
+SHORT_ANSWER_MIN_WORDS = 8
 
 
 def normalize(text: str) -> str:
@@ -33,6 +38,20 @@ def contains_answer(answer: str, gold: str, max_words: int | None = MAX_ANSWER_W
         return False
     target = normalize(gold)
     return bool(target) and f" {target} " in f" {' '.join(words)} "
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of an answer: what a reader of the chat window reads first."""
+    spans = sentence_spans(text)
+    return text[spans[0][0] : spans[0][1]] if spans else text
+
+
+def short_answer_correct(short: str | None, gold: str) -> bool:
+    """Gold inside a short answer that is short: at most max(8, 2 x gold) words."""
+    if not short:
+        return False
+    limit = max(SHORT_ANSWER_MIN_WORDS, 2 * word_count(gold))
+    return contains_answer(short, gold, max_words=limit)
 
 
 def token_f1(answer: str, gold: str) -> float:

@@ -26,10 +26,12 @@ from eval.errors import EvalError
 from eval.metrics import (
     contains_answer,
     exact_match,
+    first_sentence,
     hit_at_k,
     mrr_at_k,
     percentile,
     recall_at_k,
+    short_answer_correct,
     token_f1,
 )
 from eval.report import write_report
@@ -42,6 +44,9 @@ BUILTIN_CONFIGS: dict[str, dict[str, Any]] = {
     "llm": {"answerer": "llm"},
 }
 BASELINE = "baseline"
+# Bumped whenever QuestionResult gains or changes a field: cached answers of an older format
+# are asked again instead of scoring a new metric as False.
+RESULT_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,10 @@ class QuestionResult:
     citation_recall: float | None
     gold: str
     would_contain: bool = False  # the answer the answerer would give without refusing
-    first_quote: str = ""  # the first citation's quote (the benchmark's citation accuracy)
+    first_quote: str = ""  # the first citation's quote
+    first_sentence_contains: bool = False  # gold inside the answer's first sentence
+    quote_contains: bool = False  # gold inside the first citation's quote
+    short_contains: bool = False  # gold inside a short answer that is short
 
 
 @dataclass
@@ -156,6 +164,7 @@ def score_answer(
     answered = not answer.refused
     precision, recall = citation_support(answer, weight)
     would = answer.text if answered else answer.withheld_text or ""
+    first_quote = answer.citations[0].quote if answer.citations else ""
     return QuestionResult(
         id=question.id,
         config=config,
@@ -179,7 +188,15 @@ def score_answer(
         citation_recall=recall,
         gold=question.answer,
         would_contain=question.answerable and contains_answer(would, question.answer),
-        first_quote=answer.citations[0].quote if answer.citations else "",
+        first_quote=first_quote,
+        first_sentence_contains=question.answerable
+        and answered
+        and contains_answer(first_sentence(answer.text), question.answer),
+        quote_contains=question.answerable
+        and contains_answer(first_quote, question.answer, max_words=None),
+        short_contains=question.answerable
+        and answered
+        and short_answer_correct(answer.short_answer, question.answer),
     )
 
 
@@ -203,6 +220,10 @@ def summarise(results: Sequence[QuestionResult]) -> dict[str, float]:
         "mrr@10": mean(r.mrr_at_10 for r in answerable),
         "recall@5": mean(r.recall_at_5 for r in answerable),
         "answer_accuracy": mean(r.contains for r in answerable),
+        "first_sentence_accuracy": mean(r.first_sentence_contains for r in answerable),
+        "short_answer_accuracy": mean(r.short_contains for r in answerable),
+        "short_answer_precision": mean(r.short_contains for r in answerable if r.short_answer),
+        "citation_accuracy": mean(r.quote_contains for r in answerable),
         "token_f1": mean(r.token_f1 for r in answerable),
         "short_answer_em": mean(r.exact_short for r in answerable),
         "citation_precision": mean(r.citation_precision for r in results),
@@ -366,7 +387,7 @@ def _system(config: Config, base, library_dir: Path, baseline_cache: Path):
 
 
 def _config_key(config: Config) -> str:
-    blob = json.dumps([config.name, config.overrides], sort_keys=True, default=str)
+    blob = json.dumps([config.name, config.overrides, RESULT_FORMAT], sort_keys=True, default=str)
     return f"{config.name}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
 
 

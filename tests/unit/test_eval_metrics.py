@@ -9,11 +9,13 @@ from eval.dataset import DatasetError, load_questions
 from eval.metrics import (
     contains_answer,
     exact_match,
+    first_sentence,
     hit_at_k,
     mrr_at_k,
     normalize,
     percentile,
     recall_at_k,
+    short_answer_correct,
     token_f1,
     word_count,
 )
@@ -123,3 +125,38 @@ def test_config_parsing(text, expected):
 def test_bad_configs(text, message):
     with pytest.raises(EvalError, match=message):
         Config.parse(text)
+
+
+def test_first_sentence_is_what_a_reader_reads_first():
+    text = "Rafael Grossi heads the agency [1]. Talks are running out of time [2]."
+    assert first_sentence(text) == "Rafael Grossi heads the agency [1]."
+    assert first_sentence("") == ""
+
+
+def test_first_sentence_accuracy_counts_only_the_first_sentence():
+    text = "The council met on Monday [1]. Mayor Tom Becker cut the ribbon [2]."
+    assert contains_answer(text, "Tom Becker")
+    assert not contains_answer(first_sentence(text), "Tom Becker")
+
+
+@pytest.mark.parametrize(
+    ("short", "gold", "correct"),
+    [
+        ("Rafael Grossi", "Grossi", True),
+        ("31,000 people", "31,000", True),
+        (None, "Grossi", False),
+        ("", "Grossi", False),
+        ("Brian Hughes", "Grossi", False),
+        # 9 words hold the gold, but max(8, 2 x 1) = 8 words is the most a short answer may be
+        ("the head of the agency Rafael Grossi said today", "Grossi", False),
+        ("the head of the agency Rafael Grossi said", "Grossi", True),  # 8 words
+        # a long gold gets room: 2 x 5 = 10 words
+        (
+            "the first drone carrier and an underground naval station",
+            "first drone carrier and an underground naval station",
+            True,
+        ),
+    ],
+)
+def test_short_answer_must_hold_the_gold_and_be_short(short, gold, correct):
+    assert short_answer_correct(short, gold) is correct
