@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from rag.answer.base import AnswerContext, Draft
-from rag.answer.question import short_answer
+from rag.answer.entities import sure_short_answer
 from rag.cite import verify
 from rag.plan import QueryPlan
 from rag.retrieve import SearchResult
@@ -57,7 +57,8 @@ def compose_answer(
         return refusal(context.passages, common)
     short = draft.short_answer
     if short is None:  # the answerer named none: the first cited sentence may hold it
-        short = short_answer(verified.citations[0].quote, plan.kind, plan.question)
+        first = verified.citations[0]
+        short = sure_short_answer(first.quote, plan.question, first.source)
     return Answer(
         text=verified.text,
         short_answer=short,

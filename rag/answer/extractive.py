@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rag.answer.base import AnswerContext, Answerer, Draft
-from rag.answer.question import candidate_spans, short_answer
+from rag.answer.entities import sure_short_answer
+from rag.answer.question import candidate_spans
 from rag.lexicon import terms
 from rag.text import sentence_spans
 
@@ -149,7 +150,8 @@ class ExtractiveAnswerer(Answerer):
         words = len(best.text.split())
         # Fill the word budget in score order (packing by score per word was tried: worse).
         # A further sentence must be close in score, or come from the best sentence's article.
-        best_article = context.passages[best.passage - 1].article_id
+        best_passage = context.passages[best.passage - 1]
+        best_article = best_passage.article_id
         for candidate in ranked[1:]:
             same_article = context.passages[candidate.passage - 1].article_id == best_article
             needed = self.same_article_ratio if same_article else self.filler_ratio
@@ -162,11 +164,11 @@ class ExtractiveAnswerer(Answerer):
                 chosen.append(candidate)
                 words += extra
         text = " ".join(_with_marker(_trim(c.text), c.passage) for c in chosen)
-        short = short_answer(best.text, context.kind, context.question, best.spans or [])
         if best.score < self.refusal_threshold:
             return Draft(
                 text="", confidence=best.score, refused=True, withheld_text=text, debug=debug
             )
+        short = sure_short_answer(best.text, context.question, best_passage.source)
         return Draft(text=text, short_answer=short, confidence=best.score, debug=debug)
 
 

@@ -38,7 +38,7 @@ _TYPES: list[tuple[AnswerType, re.Pattern[str]]] = [
 ]  # fmt: skip
 
 
-def _asking_part(question: str) -> str:
+def asking_part(question: str) -> str:
     """The interrogative sentence of a question with a preamble ("X happened. Who ...?")."""
     parts = [question[start:end] for start, end in sentence_spans(question)]
     asking = [p for p in parts if p.endswith("?")]
@@ -46,7 +46,7 @@ def _asking_part(question: str) -> str:
 
 
 def answer_type(question: str) -> AnswerType:
-    asking = _asking_part(question)
+    asking = asking_part(question)
     for kind, pattern in _TYPES:
         if pattern.search(asking):
             return kind
@@ -103,13 +103,14 @@ def _is_title(word: str) -> bool:
     return word in _TITLES or bool(re.fullmatch(r"(?:[A-Z]\.){2,}", word))
 
 
-def _words(text: str) -> set[str]:
+def word_set(text: str) -> set[str]:
+    """Lower-cased word forms of ``text`` (what "the question already says" compares)."""
     return {w.lower() for w in re.findall(r"[\w’']+", text)}
 
 
 def candidate_spans(sentence: str, kind: AnswerType, question: str) -> list[str]:
     """Spans of ``sentence`` of the asked-for type that the question doesn't already say."""
-    asked = _words(question)
+    asked = word_set(question)
     if kind == "number":
         found = [m.group(0).strip() for m in NUMBER.finditer(sentence)]
     elif kind == "date":
@@ -126,7 +127,7 @@ def candidate_spans(sentence: str, kind: AnswerType, question: str) -> list[str]
             if kind == "person" and len(words) < 2 and match.start() == 0:
                 continue  # a lone capitalised first word is usually not a name
             found.append(" ".join(words))
-    return [span for span in found if span and not _words(span) <= asked]
+    return [span for span in found if span and not word_set(span) <= asked]
 
 
 # Question words shorter than this ("who", "the", "did") are too common to locate the answer by.
@@ -140,7 +141,7 @@ NOT_IN_SENTENCE = 10**6  # the distance of a span the sentence doesn't hold: las
 def best_span(spans: list[str], question: str, sentence: str | None = None) -> str | None:
     """The span most likely to be the answer: words the question lacks, then a full name, then
     (given the sentence) the one nearest to the words the question asked about."""
-    asked = _words(question)
+    asked = word_set(question)
     anchors = [
         m.start() for m in re.finditer(r"[\w’']+", sentence or "")
         if len(m.group()) >= ANCHOR_MIN_CHARS and m.group().lower() in asked
@@ -161,18 +162,6 @@ def best_span(spans: list[str], question: str, sentence: str | None = None) -> s
         return (new, name_like, min(len(words) - initials, most), -initials, -distance(span))
 
     return max(spans, key=rank) if spans else None
-
-
-def short_answer(
-    sentence: str, kind: AnswerType, question: str, spans: list[str] | None = None
-) -> str | None:
-    """The span of ``sentence`` that answers a typed question directly (bold in the chat);
-    None for an untyped ("entity") question or a sentence without such a span. ``spans``: the
-    sentence's ``candidate_spans`` when the caller has them already."""
-    if kind == "entity":
-        return None
-    spans = candidate_spans(sentence, kind, question) if spans is None else spans
-    return best_span(spans, question, sentence) if spans else None
 
 
 # ----------------------------------------------------------------------------- follow-ups

@@ -1,10 +1,10 @@
-"""Follow-up questions become standalone ones; chat histories in either shape; short answers."""
+"""Follow-up questions become standalone ones; chat histories in either shape."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.answer.question import conversation_pairs, rewrite_follow_up, short_answer
+from rag.answer.question import conversation_pairs, rewrite_follow_up
 
 KHAMENEI = (
     "Who said Iran will not be coerced into talks?",
@@ -50,14 +50,3 @@ def test_conversation_pairs_from_pairs_and_from_chat_messages():
     ]
     assert conversation_pairs(messages) == [("first?", "one [1]."), ("second?", "")]
     assert conversation_pairs([("q?", None), ["r?", "s."]]) == [("q?", ""), ("r?", "s.")]
-
-
-def test_short_answer_is_the_typed_span_the_question_lacks():
-    sentence = "Rafael Grossi, the head of the U.N. nuclear watchdog, said time is running out."
-    assert short_answer(sentence, "person", "Who heads the U.N. nuclear watchdog?") == (
-        "Rafael Grossi"
-    )
-    assert short_answer("About 31,000 people crossed it each day.", "number",
-                        "How many crossed the bridge each day?") == "31,000 people"  # fmt: skip
-    assert short_answer(sentence, "entity", "What did Grossi say?") is None
-    assert short_answer("Nothing typed here at all.", "number", "How many?") is None

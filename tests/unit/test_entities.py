@@ -1,0 +1,59 @@
+"""Which entity labels a question asks for: the table of rag/answer/entities.py, row by row."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer.entities import (
+    DATES,
+    EVENTS,
+    NUMBERS,
+    ORGS,
+    PEOPLE,
+    PLACES,
+    WHO,
+    WORKS,
+    clean_span,
+    expected_labels,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "labels"),
+    [
+        ("Who heads the U.N. nuclear watchdog?", WHO),
+        ("Whose painting sold for a record price?", WHO),
+        ("Which automaker recalled 2.9 million vehicles this week?", ORGS),
+        ("Which wildly popular show was recently green lit for a new season?", WORKS),
+        ("What country elected its first-ever leftist leader this week?", PLACES),
+        ("Where did the ferry run aground?", PLACES),
+        ("Which Yankees star tied the American League record for homers?", PEOPLE),
+        # the first noun a table knows decides: a country, not a minister
+        ("Giorgia Meloni became which country’s new prime minister?", PLACES),
+        ("How many subscribers did Netflix lose?", NUMBERS),
+        ("By how much did prices rise?", NUMBERS),
+        ("What percentage of adults disapprove?", NUMBERS),
+        ("The rate is the highest in how many years?", frozenset({*NUMBERS, "DATE"})),
+        ("When did Internet Explorer debut?", DATES),
+        ("Microsoft retired Internet Explorer. What year did it debut?", DATES),
+        ("Which storm hit Florida?", EVENTS),
+        # a preamble doesn't count: only the asking sentence does
+        ("Tony Dow starred in a sitcom. Who died this week at 77?", WHO),
+    ],
+)
+def test_question_to_labels(question, labels):
+    assert expected_labels(question) == labels
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did the council decide?", "Why was the vote delayed?", "Is the bridge open again?"],
+)
+def test_questions_that_ask_for_no_entity(question):
+    assert expected_labels(question) is None
+
+
+def test_clean_span_drops_possessives():
+    assert clean_span("the United Kingdom's") == "the United Kingdom"
+    assert clean_span("Harry Styles'") == "Harry Styles"
+    assert clean_span("Rafael Grossi") == "Rafael Grossi"
