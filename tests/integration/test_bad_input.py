@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
 from ingest import ingest
 from rag import load_settings
 from rag.store import Library
-from tests.support import SAMPLE, subprocess_env
+from tests.support import NEWSRAG, SAMPLE, subprocess_env
 from tests.support.articles import FESTIVAL
 from tests.support.servers import free_port
 
@@ -103,7 +102,7 @@ def test_cli_reports_each_failure_and_exits_non_zero(tmp_path):
     data_dir = tmp_path / "lib"
     bad = _w(tmp_path, "x.jsonl", b'{"title": "A", "body": "Alpha body."}\nnot json\n')
     result = subprocess.run(
-        [sys.executable, "-m", "newsrag", "--data-dir", str(data_dir), "ingest", str(bad),
+        [*NEWSRAG, "--data-dir", str(data_dir), "ingest", str(bad),
          str(SAMPLE), "--json"],
         capture_output=True, text=True, env=subprocess_env(), timeout=300,
     )  # fmt: skip
@@ -117,7 +116,7 @@ def test_cli_reports_each_failure_and_exits_non_zero(tmp_path):
 def test_cli_rejects_bad_settings_and_field_maps_clearly(tmp_path):
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "newsrag", "--data-dir", str(tmp_path / "lib"), *args],
+            [*NEWSRAG, "--data-dir", str(tmp_path / "lib"), *args],
             capture_output=True, text=True, env=subprocess_env(), timeout=120,
         )  # fmt: skip
 

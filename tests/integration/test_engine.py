@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from datetime import date
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 import rag
 from ingest import ingest
 from rag.engine import QueryError
-from tests.support import SAMPLE, subprocess_env
+from tests.support import NEWSRAG, SAMPLE, subprocess_env
 from tests.support.articles import write_all
 from tests.support.questions import SEED_QUESTIONS
 from tests.support.servers import free_port
@@ -215,7 +214,7 @@ def test_cli_ask_json_and_errors(sample_engine):
 
     def run(*args):
         return subprocess.run(
-            [sys.executable, "-m", "newsrag", "--data-dir", data_dir, "ask", *args],
+            [*NEWSRAG, "--data-dir", data_dir, "ask", *args],
             capture_output=True, text=True, env=subprocess_env(), timeout=300,
         )  # fmt: skip
 

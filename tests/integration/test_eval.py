@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from eval import EvalError, run_eval
+from eval import SAMPLE_QUESTIONS, EvalError, run_eval
 from eval.dataset import load_questions
-from tests.support import REPO, SAMPLE, subprocess_env
+from tests.support import NEWSRAG, REPO, SAMPLE, subprocess_env
 
 pytestmark = pytest.mark.slow
-GOLD = REPO / "eval" / "gold" / "sample.jsonl"
+GOLD = SAMPLE_QUESTIONS
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +95,7 @@ def test_cli_eval_bad_question_file(tmp_path):
     bad = tmp_path / "q.jsonl"
     bad.write_text('{"id": "a", "question": "Q?"}\n')
     result = subprocess.run(
-        [sys.executable, "-m", "newsrag", "eval", "--questions", str(bad), "--corpus",
+        [*NEWSRAG, "eval", "--questions", str(bad), "--corpus",
          str(SAMPLE), "--out", str(tmp_path / "out")],
         capture_output=True, text=True, env=subprocess_env(), timeout=300, cwd=REPO,
     )  # fmt: skip

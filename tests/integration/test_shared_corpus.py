@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
 from rag import load_settings
 from rag.store import Library
-from tests.support import shared_file, subprocess_env
+from tests.support import NEWSRAG, shared_file, subprocess_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared]
 
@@ -21,7 +20,7 @@ def test_dev_corpus_ingests_360_articles_and_reingest_embeds_nothing(tmp_path):
 
     def run():
         result = subprocess.run(
-            [sys.executable, "-m", "newsrag", "--data-dir", str(data_dir), "ingest", str(corpus),
+            [*NEWSRAG, "--data-dir", str(data_dir), "ingest", str(corpus),
              "--json", "--quiet"],
             capture_output=True, text=True, env=subprocess_env(), timeout=1500,
         )  # fmt: skip

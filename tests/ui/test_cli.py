@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 
 import httpx
 import pytest
 
-from tests.support import subprocess_env
+from tests.support import NEWSRAG, subprocess_env
 from tests.support.servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
-NEWSRAG = [sys.executable, "-m", "newsrag"]
 
 
 def test_a_public_bind_without_auth_is_refused_before_anything_starts(tmp_path):
