@@ -45,11 +45,14 @@ class _Handler(BaseHTTPRequestHandler):
             status, kind, body = 404, "text/plain", b"not found"
         else:
             status, kind, body = route() if callable(route) else route
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading (a size limit at work): nothing more to send
 
     def log_message(self, *args: object) -> None:
         pass
