@@ -24,12 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import rag
 from eval.metrics import contains_answer, short_answer_correct
-from rag.answer.entities import clean_span, entities, expected_labels, sure_short_answer
+from rag.answer.entities import answer_candidates, expected_labels, sure_short_answer
 from rag.answer.question import (
     answer_type,
     best_span,
     candidate_spans,
-    word_set,
 )
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -43,27 +42,18 @@ def regex(sentence: str, question: str, source: str | None = None) -> str | None
     return best_span(spans, question, sentence)
 
 
-def ner_candidates(sentence: str, question: str, source: str | None) -> list[str]:
-    """Entities of the labels the question asks for that it doesn't already say; the article's
-    own publisher (a dateline's "CNN Business") is never the answer."""
-    labels = expected_labels(question)
-    if labels is None:
-        return []
-    asked = word_set(question)
-    publisher = word_set(source or "")
-    spans = [clean_span(e.text) for e in entities(sentence) if e.label in labels]
-    spans = [s for s in spans if s and not word_set(s) <= asked and not word_set(s) <= publisher]
-    return list(dict.fromkeys(spans))
-
-
 def ner(sentence: str, question: str, source: str | None = None) -> str | None:
     """The candidate best_span ranks first."""
-    return best_span(ner_candidates(sentence, question, source), question, sentence)
+    labels = expected_labels(question)
+    if labels is None:
+        return None
+    found = answer_candidates(sentence, question, labels, source)
+    return best_span(list(dict.fromkeys(s for s, _ in found)), question, sentence)
 
 
 def ner_sure(sentence: str, question: str, source: str | None = None) -> str | None:
     """Only when the sentence holds one candidate (newsrag's short answer)."""
-    return sure_short_answer(sentence, question, source)
+    return sure_short_answer(sentence, question, expected_labels(question), source)
 
 
 def regex_sure(sentence: str, question: str, source: str | None = None) -> str | None:

@@ -58,7 +58,7 @@ def compose_answer(
     short = draft.short_answer
     if short is None:  # the answerer named none: the first cited sentence may hold it
         first = verified.citations[0]
-        short = sure_short_answer(first.quote, plan.question, first.source)
+        short = sure_short_answer(first.quote, plan.question, plan.entity_labels, first.source)
     return Answer(
         text=verified.text,
         short_answer=short,

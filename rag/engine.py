@@ -103,6 +103,7 @@ class NewsQueryEngine(CustomQueryEngine):
             retrieval_query=plan.retrieval_query,
             passages=[neutralize(p) for p in search.passages],
             kind=plan.kind,
+            entity_labels=plan.entity_labels,
             weight=self.library.term_weights(),
             similarity=self.embed_model.similarity,
             recency=plan.filters.recency,

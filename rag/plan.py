@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rag.answer.entities import expected_labels
 from rag.answer.question import AnswerType, answer_type
 from rag.dates import DateWindow, recency_prior, resolve_time_expression, strip_expression
 from rag.errors import NewsragError
@@ -29,6 +30,7 @@ class QueryPlan:
     as_of: date  # "today" for time expressions; articles published later are hidden
     retrieval_query: str  # the question without its time expression
     kind: AnswerType  # what it asks for: a person, number, date, place, or any entity
+    entity_labels: frozenset[str] | None  # the NER labels an answer carries (None: no rule)
     window: DateWindow | None  # the time expression's publication window, if it has one
     filters: SearchFilters  # what search may return, and how dates weigh
 
@@ -97,6 +99,7 @@ def plan_query(
         as_of=day,
         retrieval_query=strip_expression(question, window),
         kind=answer_type(question),
+        entity_labels=expected_labels(question),
         window=window,
         filters=filters,
     )

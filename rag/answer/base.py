@@ -21,6 +21,7 @@ class AnswerContext:
     retrieval_query: str  # the question without its time expression
     passages: list[Passage]  # numbered 1..n in prompts and [n] markers
     kind: AnswerType
+    entity_labels: frozenset[str] | None  # NER labels of an answer (short answers)
     weight: Weights  # rarity of a (stemmed) term in the library
     similarity: Similarity  # embedding cosine of a text against several
     recency: RecencyPrior | None = None  # how much a passage's age discounts its evidence

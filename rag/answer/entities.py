@@ -163,23 +163,33 @@ def clean_span(text: str) -> str:
     return _POSSESSIVE.sub("", text).strip()
 
 
-def sure_short_answer(sentence: str, question: str, source: str | None = None) -> str | None:
-    """The short answer ``sentence`` gives to ``question``, or None when it isn't sure.
-
-    The one entity of the labels the question asks for (in the first of its ``TIERS`` that has
-    any) that the question doesn't already name, and that isn't the article's own publisher (as
-    in a "(CNN Business) -" dateline). Several such entities: none, as choosing is a guess. Measured
-    on the train set's answer sentences (benchmarks/short_answers.py): precision 0.85, recall
-    0.29; taking the best-ranked of several raises recall to 0.37 at precision 0.69, and the
-    regex spans this replaces gave 0.27 at 0.62.
-    """
-    labels = expected_labels(question)
-    if labels is None:
-        return None
+def answer_candidates(
+    sentence: str, question: str, labels: frozenset[str], source: str | None = None
+) -> list[tuple[str, str]]:
+    """(span, label) of the entities of ``labels`` in ``sentence`` that could answer
+    ``question``: not already named by it, and not the article's own publisher (as in a
+    "(CNN Business) -" dateline)."""
     asked, publisher = word_set(question), word_set(source or "")
     found = [(clean_span(e.text), e.label) for e in entities(sentence) if e.label in labels]
-    found = [(s, label) for s, label in found
-             if s and not word_set(s) <= asked and not word_set(s) <= publisher]  # fmt: skip
+    return [(s, label) for s, label in found
+            if s and not word_set(s) <= asked and not word_set(s) <= publisher]  # fmt: skip
+
+
+def sure_short_answer(
+    sentence: str, question: str, labels: frozenset[str] | None, source: str | None = None
+) -> str | None:
+    """The short answer ``sentence`` gives to ``question``, or None when it isn't sure.
+
+    ``labels``: what the question asks for (``expected_labels``, read once when the question
+    is planned). The answer is the one candidate (``answer_candidates``) in the first of the
+    labels' ``TIERS`` that has any; several there: none, as choosing is a guess. Measured on the
+    train set's answer sentences (benchmarks/short_answers.py): precision 0.85, recall 0.29;
+    taking the best-ranked of several raises recall to 0.37 at precision 0.69, and the regex
+    spans this replaces gave 0.27 at 0.62.
+    """
+    if labels is None:
+        return None
+    found = answer_candidates(sentence, question, labels, source)
     for tier in TIERS.get(labels, (labels,)):
         spans = {s for s, label in found if label in tier}
         if spans:  # the first tier that has candidates decides: one, or a guess

@@ -168,7 +168,9 @@ class ExtractiveAnswerer(Answerer):
             return Draft(
                 text="", confidence=best.score, refused=True, withheld_text=text, debug=debug
             )
-        short = sure_short_answer(best.text, context.question, best_passage.source)
+        short = sure_short_answer(
+            best.text, context.question, context.entity_labels, best_passage.source
+        )
         return Draft(text=text, short_answer=short, confidence=best.score, debug=debug)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer.entities import entities, sure_short_answer
+from rag.answer.entities import entities, expected_labels, sure_short_answer
 
 pytestmark = pytest.mark.slow
 
@@ -32,4 +32,4 @@ def test_the_model_loads_offline_and_finds_entities():
     ],
 )  # fmt: skip
 def test_a_short_answer_only_when_one_entity_fits(sentence, question, source, expected):
-    assert sure_short_answer(sentence, question, source) == expected
+    assert sure_short_answer(sentence, question, expected_labels(question), source) == expected
