@@ -71,3 +71,36 @@ def eval_command(
         "\n".join(" | ".join(row) for row in summary_rows(report)) + "\n"
     )
     out_console.print(f"report: {out / 'report.md'}")
+
+
+@app.command("train-reader")
+def train_reader_command(
+    train: Annotated[Path, typer.Option(help="Train set folder: questions.jsonl, corpus.jsonl")],
+    dev: Annotated[Path, typer.Option(help="Dev set folder (calibrates the refusal threshold)")],
+    dev_corpus: Annotated[
+        list[Path] | None, typer.Option(help="More articles for the dev library (distractors)")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where the model goes")] = Path("reader.json"),
+    cache: Annotated[
+        Path | None, typer.Option(help="Where the libraries are built (default: eval's cache)")
+    ] = None,
+) -> None:
+    """Train the answer reader on quiz questions; calibrate it on the dev set (docs/reader.md)."""
+    from eval.train_reader import train_reader
+
+    try:
+        report = train_reader(
+            train, dev, dev_corpus=dev_corpus or (), out=out, cache_dir=cache, progress=err.print
+        )
+    except KeyboardInterrupt:
+        err.print("interrupted: the libraries built so far are cached; nothing was written")
+        raise typer.Exit(INTERRUPTED) from None
+    table = Table("set", "metric", "value", header_style="bold")
+    for name, figures in report.metrics.items():
+        for metric, value in figures.items():
+            table.add_row(name, metric, f"{value:.3f}" if isinstance(value, float) else str(value))
+    Console().print(table)
+    typer.echo(
+        f"refusal threshold {report.model.refusal_threshold:.3f}, short-answer threshold "
+        f"{report.model.short_answer_threshold:.3f}; model: {out}"
+    )

@@ -7,7 +7,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
-from rag import sentence_spans
+from rag import first_sentence  # noqa: F401  (a metric's building block, re-exported)
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _MARKERS = re.compile(r"\[\d+\]")
@@ -38,12 +38,6 @@ def contains_answer(answer: str, gold: str, max_words: int | None = MAX_ANSWER_W
         return False
     target = normalize(gold)
     return bool(target) and f" {target} " in f" {' '.join(words)} "
-
-
-def first_sentence(text: str) -> str:
-    """The first sentence of an answer: what a reader of the chat window reads first."""
-    spans = sentence_spans(text)
-    return text[spans[0][0] : spans[0][1]] if spans else text
 
 
 def short_answer_correct(short: str | None, gold: str) -> bool:

@@ -42,6 +42,8 @@ BUILTIN_CONFIGS: dict[str, dict[str, Any]] = {
     "dense_only": {"retrieval_mode": "dense"},
     "keyword_only": {"retrieval_mode": "keyword"},
     "llm": {"answerer": "llm"},
+    # The extractive answerer with the hand-set weights the trained reader replaced.
+    "weights": {"extractive_scorer": "weights"},
 }
 BASELINE = "baseline"
 # Bumped whenever QuestionResult gains or changes a field: cached answers of an older format
@@ -328,7 +330,7 @@ def run_eval(
     answers_dir = cache_root / "answers" / _library_key(base)
     for config in parsed:
         system = _system(config, base, library_dir, cache_root / "baseline" / answers_dir.name)
-        cache_file = answers_dir / f"{_config_key(config)}.jsonl"
+        cache_file = answers_dir / f"{_config_key(config, system)}.jsonl"
         cached = _read_cache(cache_file)
         for number, question in enumerate(gold_questions, 1):
             if question.id in cached:
@@ -351,7 +353,7 @@ def run_eval(
         breakdowns={name: breakdown(rows) for name, rows in by_config.items()},
         results=results,
         tradeoff={name: tradeoff(rows) for name, rows in by_config.items()},
-        chosen_threshold=base.settings.refusal_threshold,
+        chosen_threshold=base.answerer().refusal_threshold,
         library=str(library_dir),
     )
     if out is not None:
@@ -386,8 +388,13 @@ def _system(config: Config, base, library_dir: Path, baseline_cache: Path):
         raise EvalError(f"--config {config.name}: {error}") from None
 
 
-def _config_key(config: Config) -> str:
-    blob = json.dumps([config.name, config.overrides, RESULT_FORMAT], sort_keys=True, default=str)
+def _config_key(config: Config, system) -> str:
+    """Cached answers are reused for the same configuration, result format and answerer
+    version (a retrained reader answers differently under the same name)."""
+    version = "baseline" if config.name == BASELINE else system.answerer().version
+    blob = json.dumps(
+        [config.name, config.overrides, RESULT_FORMAT, version], sort_keys=True, default=str
+    )
     return f"{config.name}-{hashlib.sha256(blob.encode()).hexdigest()[:8]}"
 
 

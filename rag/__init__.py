@@ -31,6 +31,18 @@ _LAZY = {
     "citation_supports": "rag.cite",
     "split_statements": "rag.cite",
     "sentence_spans": "rag.text",
+    "first_sentence": "rag.text",
+    # The answer reader, for training it (eval/train_reader.py)
+    "AnswerContext": "rag.answer.base",
+    "Logistic": "rag.answer.reader",
+    "ReaderModel": "rag.answer.reader",
+    "ReaderError": "rag.answer.reader",
+    "SENTENCE_FEATURES": "rag.answer.reader",
+    "SPAN_FEATURES": "rag.answer.reader",
+    "SHIPPED_MODEL": "rag.answer.reader",
+    "reader_candidates": "rag.answer.reader",
+    "sentence_features": "rag.answer.reader",
+    "span_candidates": "rag.answer.reader",
 }
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from rag.answer.base import AnswerContext, Draft
-from rag.answer.entities import sure_short_answer
 from rag.cite import verify
 from rag.plan import QueryPlan
 from rag.retrieve import SearchResult
+from rag.text import first_sentence
 from rag.types import Answer, Passage, Similarity
 
 REFUSAL = "The articles in the library don't answer this question."
@@ -55,10 +55,11 @@ def compose_answer(
     debug["verification"] = {"dropped": verified.dropped, "moved": verified.moved}
     if verified.refused:
         return refusal(context.passages, common)
+    # The short answer leads the answer, so the answer must start with the sentence that says
+    # it: verification may have dropped or moved that sentence.
     short = draft.short_answer
-    if short is None:  # the answerer named none: the first cited sentence may hold it
-        first = verified.citations[0]
-        short = sure_short_answer(first.quote, plan.question, plan.entity_labels, first.source)
+    if short and short.lower() not in first_sentence(verified.text).lower():
+        short = None
     return Answer(
         text=verified.text,
         short_answer=short,

@@ -27,8 +27,8 @@ from rag.compose import REFUSAL, compose_answer
 from rag.errors import NewsragError
 from rag.guard import neutralize
 from rag.models import LocalEmbedding, embedding_model
-from rag.plan import QueryError, normalise_question, plan_query
-from rag.retrieve import HybridRetriever, to_node
+from rag.plan import QueryError, QueryPlan, normalise_question, plan_query
+from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
 from rag.store import Library
 from rag.types import Answer
@@ -97,17 +97,7 @@ class NewsQueryEngine(CustomQueryEngine):
             "dense": round(search.dense_ms, 1),
             "keyword": round(search.keyword_ms, 1),
         }
-
-        context = AnswerContext(
-            question=plan.question,
-            retrieval_query=plan.retrieval_query,
-            passages=[neutralize(p) for p in search.passages],
-            kind=plan.kind,
-            entity_labels=plan.entity_labels,
-            weight=self.library.term_weights(),
-            similarity=self.embed_model.similarity,
-            recency=plan.filters.recency,
-        )
+        context = self._context(plan, search)
         answer_started = time.perf_counter()
         draft = (yield from relay(chosen.stream(context))) if search.passages else None
         timings["answer"] = _ms(answer_started)
@@ -120,6 +110,35 @@ class NewsQueryEngine(CustomQueryEngine):
         answer.timings = timings
         answer.debug["retrieval"] = search.debug
         yield answer
+
+    def answer_context(
+        self,
+        question: str,
+        *,
+        as_of: date | str | None = None,
+        sources: Sequence[str] | None = None,
+        since: date | str | None = None,
+        until: date | str | None = None,
+    ) -> AnswerContext:
+        """What an answerer is given for ``question``: planned and retrieved exactly as
+        ``ask`` does (the reader is trained on these, eval/train_reader.py)."""
+        plan = plan_query(
+            question, self.library, self.settings,
+            as_of=as_of, sources=sources, since=since, until=until,
+        )  # fmt: skip
+        return self._context(plan, self.retriever.search_plan(plan))
+
+    def _context(self, plan: QueryPlan, search: SearchResult) -> AnswerContext:
+        return AnswerContext(
+            question=plan.question,
+            retrieval_query=plan.retrieval_query,
+            passages=[neutralize(p) for p in search.passages],
+            kind=plan.kind,
+            entity_labels=plan.entity_labels,
+            weight=self.library.term_weights(),
+            similarity=self.embed_model.similarity,
+            recency=plan.filters.recency,
+        )
 
     def chat(self, history: Sequence[Any], message: str, **options: Any) -> Answer:
         """Answer a follow-up: rewritten into a standalone question from the history first.

@@ -63,7 +63,12 @@ class Settings(BaseSettings):
     candidates: int = Field(60, ge=1, le=500)  # per retriever, before fusion (40: hit@5 -0.006)
     max_chunks_per_article: int = Field(2, ge=1)
     answerer: Literal["extractive", "llm"] = "extractive"
-    refusal_threshold: float = 0.48  # extractive; calibrated on the dev set (docs/refusal.md)
+    # How the extractive answerer scores sentences: the trained reader (docs/reader.md), or
+    # the hand-set weights it replaced (kept for comparison).
+    extractive_scorer: Literal["reader", "weights"] = "reader"
+    reader_model: Path | None = None  # None = the shipped rag/answer/reader.json
+    # None = the scorer's own, calibrated on the dev set (the reader's is in its model file).
+    refusal_threshold: float | None = None
     # Recency prior (rag/dates.py): evidence this many days older than the question's "now"
     # weighs half-way down to the floor; a floor of 1 turns the prior off.
     recency_half_life_days: float = Field(30.0, gt=0)

@@ -45,3 +45,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             else:
                 spans.append((first, last))
     return spans
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of ``text`` (what a reader of an answer reads first)."""
+    spans = sentence_spans(text)
+    return text[spans[0][0] : spans[0][1]] if spans else text

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rag.answer.base import AnswerContext, Answerer, Draft
 from rag.errors import NewsragError
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from rag.answer.reader import SentenceScorer
 
 
 class AnswererError(NewsragError, ValueError):
@@ -16,13 +21,25 @@ def build_answerer(name: str, settings: Settings) -> Answerer:
     if name == "extractive":
         from rag.answer.extractive import ExtractiveAnswerer
 
-        return ExtractiveAnswerer(settings.refusal_threshold, max_passages=settings.top_k)
+        return ExtractiveAnswerer(build_scorer(settings), max_passages=settings.top_k)
     if name == "llm":
+        from rag.answer.extractive import ExtractiveAnswerer
         from rag.answer.llm import LLMAnswerer
         from rag.models import build_llm
 
-        return LLMAnswerer(build_llm(settings), max_tokens=settings.llm_max_tokens)
+        ranker = ExtractiveAnswerer(build_scorer(settings), max_passages=settings.top_k)
+        return LLMAnswerer(build_llm(settings), settings.llm_max_tokens, ranker)
     raise AnswererError(f"unknown answerer {name!r} (extractive, llm)")
+
+
+def build_scorer(settings: Settings) -> SentenceScorer:
+    """The extractive answerer's sentence scorer that ``settings`` ask for."""
+    from rag.answer.reader import SHIPPED_MODEL, ReaderModel, TrainedReader, WeightedScorer
+
+    if settings.extractive_scorer == "weights":
+        return WeightedScorer(settings.refusal_threshold)
+    model = ReaderModel.load(settings.reader_model or SHIPPED_MODEL)
+    return TrainedReader(model, settings.refusal_threshold)
 
 
 def available_answerers(settings: Settings) -> list[str]:
@@ -51,4 +68,5 @@ __all__ = [
     "Draft",
     "available_answerers",
     "build_answerer",
+    "build_scorer",
 ]

@@ -50,6 +50,13 @@ class Answerer(abc.ABC):
     # True when every statement is a sentence of a passage, word for word: verification then
     # needs no semantic (embedding) check of paraphrases.
     quotes_verbatim: bool = False
+    # The confidence below which it refuses (Draft.confidence's scale); None: it has none.
+    refusal_threshold: float | None = None
+
+    @property
+    def version(self) -> str:
+        """Which model or weights answer: cached answers of another version are stale."""
+        return self.name
 
     @abc.abstractmethod
     def draft(self, context: AnswerContext) -> Draft: ...

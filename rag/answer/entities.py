@@ -167,11 +167,21 @@ def answer_candidates(
     sentence: str, question: str, labels: frozenset[str], source: str | None = None
 ) -> list[tuple[str, str]]:
     """(span, label) of the entities of ``labels`` in ``sentence`` that could answer
-    ``question``: not already named by it, and not the article's own publisher (as in a
-    "(CNN Business) -" dateline)."""
-    asked, publisher = word_set(question), word_set(source or "")
-    found = [(clean_span(e.text), e.label) for e in entities(sentence) if e.label in labels]
-    return [(s, label) for s, label in found
+    ``question`` (``fitting``)."""
+    return fitting(entities(sentence), word_set(question), labels, source)
+
+
+def fitting(
+    found: list[Entity], asked: set[str], labels: frozenset[str] | None, source: str | None
+) -> list[tuple[str, str]]:
+    """(span, label) of the entities of the asked-for ``labels`` that could answer: not already
+    named by the question (``asked``: its ``word_set``), and not the article's own publisher
+    (as in a "(CNN Business) -" dateline)."""
+    if labels is None:
+        return []
+    publisher = word_set(source or "")
+    spans = [(clean_span(e.text), e.label) for e in found if e.label in labels]
+    return [(s, label) for s, label in spans
             if s and not word_set(s) <= asked and not word_set(s) <= publisher]  # fmt: skip
 
 

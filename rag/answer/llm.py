@@ -2,16 +2,24 @@
 
 Its output is never trusted as is: the engine verifies every sentence against the passages
 (``rag.cite.verify``), so a weak or misled model can only lose sentences, not invent them.
+
+The prompt lists the passages best-first by the reader's ranking (``ranker``: the extractive
+answerer's scorer), since small models lean on what they read first; the model's [n] markers
+are mapped back to the retrieval numbering the rest of the engine uses. The reader's short
+answer is kept when the model's first sentence says it too.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from rag.answer.base import AnswerContext, Answerer, Draft, last_of
+from rag.answer.extractive import ExtractiveAnswerer
+from rag.text import first_sentence
 
 NOT_IN_SOURCES = "NOT IN SOURCES"
 # Each passage is cut to this many characters in the prompt: a 256-word-piece chunk is ~1,100
@@ -52,9 +60,10 @@ def format_passages(context: AnswerContext, max_chars: int = PASSAGE_CHARS) -> s
 class LLMAnswerer(Answerer):
     name = "llm"
 
-    def __init__(self, llm, max_tokens: int = 256):
+    def __init__(self, llm, max_tokens: int = 256, ranker: ExtractiveAnswerer | None = None):
         self.llm = llm
         self.max_tokens = max_tokens
+        self.ranker = ranker
 
     def messages(self, context: AnswerContext) -> list[ChatMessage]:
         user = (
@@ -70,13 +79,31 @@ class LLMAnswerer(Answerer):
         return last_of(self.stream(context), Draft)
 
     def stream(self, context: AnswerContext) -> Iterator[str | Draft]:
+        order, short = self.reading_order(context)
+        reordered = replace(context, passages=[context.passages[i] for i in order])
         text = ""
-        for chunk in self.llm.stream_chat(self.messages(context), max_tokens=self.max_tokens):
+        for chunk in self.llm.stream_chat(self.messages(reordered), max_tokens=self.max_tokens):
             delta = chunk.delta or ""
             text += delta
             if delta:
                 yield delta
-        yield to_draft(text)
+        draft = to_draft(renumber(text, order))
+        if short and short.lower() in first_sentence(draft.text).lower():
+            draft.short_answer = short
+        yield draft
+
+    def reading_order(self, context: AnswerContext) -> tuple[list[int], str | None]:
+        """Passage indexes best-first by the reader (each passage at its best sentence's
+        score; passages without a candidate keep their place after them), and the reader's
+        short answer."""
+        retrieval_order = list(range(len(context.passages)))
+        if self.ranker is None:
+            return retrieval_order, None
+        ranked = self.ranker.score(context)
+        first_seen = list(dict.fromkeys(c.passage - 1 for c in ranked))
+        order = first_seen + [i for i in retrieval_order if i not in first_seen]
+        short = self.ranker.scorer.short_answer(ranked, context)
+        return order, short.text if short else None
 
     def rewrite(self, history: list[tuple[str, str]], message: str) -> str | None:
         if not history:
@@ -91,6 +118,17 @@ class LLMAnswerer(Answerer):
             return None
         fewest, most = REWRITE_WORDS
         return reply if fewest <= len(reply.split()) <= most else None
+
+
+def renumber(text: str, order: list[int]) -> str:
+    """[k] of the reordered prompt -> [n] of the retrieval order (unknown numbers stay: the
+    verifier drops what they mark)."""
+
+    def original(match: re.Match[str]) -> str:
+        k = int(match.group(0)[1:-1])
+        return f"[{order[k - 1] + 1}]" if 1 <= k <= len(order) else match.group(0)
+
+    return MARKER.sub(original, text)
 
 
 def to_draft(text: str) -> Draft:

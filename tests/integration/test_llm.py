@@ -94,8 +94,10 @@ class ScriptedLLM:
 
     def __init__(self, text: str):
         self.text = text
+        self.prompts: list[str] = []
 
     def stream_chat(self, messages, **options):
+        self.prompts.append(messages[-1].content)
         for word in self.text.split(" "):
             yield SimpleNamespace(delta=word + " ")
 
@@ -112,3 +114,25 @@ def test_llm_unsupported_claims_never_reach_the_answer(data_dir):
     assert answer.debug["verification"]["dropped"] == ["The capital of Australia is Canberra."]
     assert not answer.refused and "Rafael Grossi" in answer.text  # the supported claim stays
     assert_verified(engine, answer)
+
+
+def test_llm_reads_the_passages_in_the_readers_order_and_keeps_its_short_answer(data_dir):
+    # The hand-set scorer as the ranker: its short answer here is known ("Rafael Grossi");
+    # the mechanism is the same for the trained reader.
+    engine = rag.open_engine(data_dir, extractive_scorer="weights")
+    question = "Who heads the U.N. nuclear watchdog?"
+    reader = engine.answerer("extractive")
+    context = engine.answer_context(question)
+    ranked = reader.score(context)
+    best_passage = context.passages[ranked[0].passage - 1]
+    short = reader.scorer.short_answer(ranked, context)
+    assert short is not None and short.text == "Rafael Grossi"
+    scripted = ScriptedLLM("Rafael Grossi heads the U.N. nuclear watchdog [1].")
+    engine.answerers["llm"] = LLMAnswerer(scripted, ranker=reader)
+    answer = engine.ask(question, answerer="llm")
+    # The prompt's passage [1] is the one the reader ranked first...
+    first_block = scripted.prompts[0].split("[2]")[0]
+    assert " ".join(best_passage.text.split())[:200] in first_block
+    # ...and the answer's [n] is the retrieval number of the passage that says it.
+    assert answer.citations and answer.citations[0].chunk_id == best_passage.chunk_id
+    assert answer.short_answer == "Rafael Grossi"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import rag  # noqa: F401  (offline flags before anything else imports HF libraries)
+import rag  # first: offline flags before anything else imports HF libraries
 
 REPO = Path(__file__).resolve().parents[2]
 NETGUARD_DIR = REPO / "tests" / "netguard"
@@ -43,12 +43,22 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+def assert_leads_with(answer, expected: str) -> None:
+    """The answer (an ``Answer`` or its JSON) leads with ``expected``: its first sentence says
+    it, and its short answer, if the reader is sure enough to give one, is that and nothing
+    else (the trained reader decides whether to give one: docs/reader.md)."""
+    data = answer if isinstance(answer, dict) else answer.model_dump(mode="json")
+    assert expected in rag.first_sentence(data["text"]), data["text"]
+    assert data["short_answer"] in (None, expected)
+
+
 __all__ = [
     "ARTIFACTS",
     "NEWSRAG",
     "REPO",
     "SAMPLE",
     "SHARED",
+    "assert_leads_with",
     "guard",
     "shared_file",
     "subprocess_env",

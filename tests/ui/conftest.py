@@ -37,7 +37,13 @@ def ui_settings(tmp_path_factory):
     shutil.copytree(SAMPLE, folder)
     articles.write_all(folder)
     (folder / "ferry.txt").write_text(HOSTILE, encoding="utf-8")
-    settings = load_settings(data_dir=root / "library", max_file_mb=UPLOAD_LIMIT_MB)
+    # The window's plumbing is tested with the hand-set scorer, whose answers on this
+    # 5-article toy library are known. The trained reader is tested in tests/integration and
+    # measured in benchmarks/quality.py; on this library it refuses "Who cut the ribbon?"
+    # (its probabilities are learned from long quiz questions: docs/reader.md, limits).
+    settings = load_settings(
+        data_dir=root / "library", max_file_mb=UPLOAD_LIMIT_MB, extractive_scorer="weights"
+    )
     summary = ingest([str(folder)], settings)
     assert summary.added == 5 and summary.ok, summary.errors
     return settings

@@ -8,6 +8,7 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
+from tests.support import assert_leads_with
 from tests.support.questions import SEED_QUESTIONS
 from tests.support.servers import free_port
 
@@ -39,7 +40,7 @@ def test_ask_takes_filters(client):
         "Who cut the ribbon?", "2024-06-01", ["Millbrook Courier"], "2024-01-01", "", "",
         api_name="/ask",
     )  # fmt: skip
-    assert answer["short_answer"] == "Tom Becker"
+    assert_leads_with(answer, "Tom Becker")
     assert answer["citations"][0]["source"] == "Millbrook Courier"
     early = client.predict("Who cut the ribbon?", "2024-03-01", api_name="/ask")
     assert early["refused"]  # the bridge story appeared on 2024-03-05: not yet published
@@ -88,7 +89,7 @@ def test_ingest_takes_files_and_urls_and_reports_each_failure(client, tmp_path, 
     assert "/etc/passwd: not an http(s) URL" in errors
 
     answer = client.predict("Who manages the orchard co-op?", api_name="/ask")
-    assert answer["short_answer"] == "Ruth Adair"
+    assert_leads_with(answer, "Ruth Adair")
     assert answer["citations"][0]["title"] == "Orchard co-op opens a cider press"
     again = client.predict([handle_file(str(story))], "", api_name="/ingest")
     assert (again["added"], again["unchanged"]) == (0, 1)  # same file again: nothing new

@@ -1,0 +1,135 @@
+"""Candidate answer sentences of the retrieved passages, and what is known about each.
+
+Every sentence of the first passages is a candidate; a cheap word-overlap pre-ranking keeps a
+shortlist, and only the shortlist pays for the embedding model and the NER model. What this
+module measures (``Candidate``'s fields) is what a scorer (``rag.answer.reader``) weighs:
+hand-set weights or the trained reader.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from rag.answer.base import AnswerContext
+from rag.answer.entities import TIERS, Entity, entities, fitting
+from rag.answer.question import candidate_spans, word_set
+from rag.lexicon import terms
+from rag.text import sentence_spans
+
+MIN_SENTENCE_WORDS = 4  # shorter pieces are datelines, bylines and captions, never an answer
+# Link promos inside article bodies ("More:Joe Biden walks ...", "WATCH:US jets ..."): a
+# headline of another story, never an answer. Only at the start, with no space after the colon.
+PROMO = re.compile(r"^[A-Z][\w'’ .-]{0,40}:(?=[^\s\d/])")
+SHORTLIST = 12  # sentences scored with the embedding and NER models (16: +0.006, +40 ms)
+# Pre-ranking before the models (word overlap only): the passage's share of the question's
+# words counts this much beside the sentence's own.
+SHORTLIST_CONTEXT = 0.3
+# Retrieval rank as a prior: passage n counts 1 / (1 + RANK_DECAY * (n - 1)) (n=5: 0.5).
+RANK_DECAY = 0.25
+# Articles put the news first: a sentence's place in its article counts in units of this many
+# characters (a short paragraph), on a log scale.
+POSITION_UNIT = 500
+
+
+@dataclass
+class Candidate:
+    passage: int  # 1-based
+    start: int  # offsets in the passage text
+    end: int
+    text: str
+    overlap: float = 0.0  # share of the question's (idf-weighted) words in the sentence
+    window: float = 0.0  # ... in it and the sentences either side (the answer often follows
+    # the sentence that echoes the question)
+    novelty: float = 0.0  # share of the sentence's words the question doesn't have
+    context: float = 0.0  # ... in its passage with the title
+    title: float = 0.0  # ... in the article's title
+    rank: float = 1.0  # retrieval rank prior
+    freshness: float = 1.0  # recency prior
+    cosine: float = 0.0  # embedding cosine with the question
+    typed: bool = False  # the answer-type regex finds a span (a number for "how many")
+    named: list[Entity] = field(default_factory=list)  # its named entities (NER)
+    fitting: list[tuple[str, str]] = field(default_factory=list)  # (span, label) that fit
+    new_entities: int = 0  # named entities the question doesn't already name
+    position: int = 0  # characters before the sentence in its article
+    same_article: int = 1  # retrieved passages of this sentence's article
+    score: float = 0.0  # the scorer's; the trained reader's is a probability
+
+    def first_tier(self, labels: frozenset[str] | None) -> list[str]:
+        """Fitting spans of the labels a question asks for first (a person for "who")."""
+        if labels is None:
+            return []
+        for tier in TIERS.get(labels, (labels,)):
+            spans = sorted({s for s, label in self.fitting if label in tier})
+            if spans:
+                return spans
+        return []
+
+
+def gather(context: AnswerContext, max_passages: int) -> list[Candidate]:
+    """All candidate sentences of the first ``max_passages`` passages, with word features."""
+    asked = set(terms(context.retrieval_query))
+    total = sum(context.weight(t) for t in asked) or 1.0
+
+    def share(found: set[str]) -> float:
+        return sum(context.weight(t) for t in asked & found) / total
+
+    passages = context.passages[:max_passages]
+    per_article: dict[str, int] = {}
+    for passage in passages:
+        per_article[passage.article_id] = per_article.get(passage.article_id, 0) + 1
+    candidates: list[Candidate] = []
+    seen: set[tuple[str, int]] = set()
+    for number, passage in enumerate(passages, 1):
+        passage_share = share(set(terms(f"{passage.title}\n{passage.text}")))
+        title_share = share(set(terms(passage.title)))
+        rank = 1.0 / (1 + RANK_DECAY * (number - 1))
+        freshness = context.freshness(passage)
+        spans = sentence_spans(passage.text)
+        sentence_terms = [set(terms(passage.text[start:end])) for start, end in spans]
+        for index, (start, end) in enumerate(spans):
+            key = (passage.article_id, passage.start + start)
+            text = passage.text[start:end]
+            if key in seen or len(text.split()) < MIN_SENTENCE_WORDS or PROMO.match(text):
+                continue
+            seen.add(key)
+            own = sentence_terms[index]
+            if own and own <= asked:
+                continue  # says nothing the question doesn't
+            around = set().union(*sentence_terms[max(index - 1, 0) : index + 2])
+            candidates.append(
+                Candidate(
+                    number, start, end, text,
+                    overlap=share(own), window=share(around),
+                    novelty=len(own - asked) / max(len(own), 1),
+                    context=passage_share, title=title_share,
+                    rank=rank, freshness=freshness, position=passage.start + start,
+                    same_article=per_article[passage.article_id],
+                )
+            )  # fmt: skip
+    return candidates
+
+
+def shortlist(context: AnswerContext, candidates: list[Candidate], size: int = SHORTLIST):
+    """The ``size`` best candidates by word overlap, with the model features filled in."""
+    candidates = sorted(
+        candidates,
+        key=lambda c: -(c.overlap + SHORTLIST_CONTEXT * c.context) * c.rank * c.freshness,
+    )[:size]
+    if not candidates:
+        return []
+    cosines = context.similarity(context.question, [c.text for c in candidates])
+    asked = word_set(context.question)
+    for candidate, cosine in zip(candidates, cosines, strict=True):
+        candidate.cosine = cosine
+        candidate.typed = bool(candidate_spans(candidate.text, context.kind, context.question))
+        source = context.passages[candidate.passage - 1].source
+        candidate.named = entities(candidate.text)
+        candidate.new_entities = sum(1 for e in candidate.named if not word_set(e.text) <= asked)
+        candidate.fitting = fitting(candidate.named, asked, context.entity_labels, source)
+    return candidates
+
+
+def position_feature(position: int) -> float:
+    return math.log1p(position / POSITION_UNIT)

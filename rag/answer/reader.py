@@ -1,0 +1,356 @@
+"""How sure we are that a candidate sentence answers the question, and which span of it is the
+short answer: the trained reader, or the hand-set weights it replaced.
+
+The trained reader is two logistic models over the features below (``sentence_features``,
+``span_features``), trained on the 2022 quiz questions of ``../shared/data/realtimeqa-train``
+by ``newsrag train-reader`` (eval/train_reader.py, docs/reader.md). Its artefact,
+``reader.json`` beside this file, holds the weights, the feature standardisation, the two
+thresholds (refusal: calibrated on the dev set; short answer: on the train set's
+cross-validation), the hash of the data it was trained on and its metrics. Logistic models
+because they are small, deterministic, read in microseconds and can be read by a person; a
+sentence's score is the probability that it holds the answer, so the refusal threshold is a
+probability too.
+
+``WeightedScorer`` is the previous scorer (weights tuned by hand on the dev set), kept as the
+``extractive_scorer="weights"`` configuration for comparison.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from rag.answer.base import AnswerContext
+from rag.answer.candidates import POSITION_UNIT, Candidate, gather, shortlist
+from rag.answer.entities import DATES, NUMBERS, PLACES, TIERS, fitting
+from rag.answer.question import ANCHOR_MIN_CHARS, word_set
+from rag.errors import NewsragError
+
+SHIPPED_MODEL = Path(__file__).with_name("reader.json")
+MODEL_FORMAT = 1
+# A count feature (entities, rivals, supporting passages) stops growing here: beyond it, more
+# says nothing new and would only stretch the scale.
+COUNT_CAP = 5
+# Features are rounded to this many decimals: float noise from thread scheduling in the
+# embedding model (1e-7) must not change a trained model (same data -> the same file).
+FEATURE_DECIMALS = 5
+_QUOTE = re.compile(r"[\"“”]")
+
+
+class ReaderError(NewsragError, ValueError):
+    """A reader model file that can't be used; the message names it."""
+
+
+# ----------------------------------------------------------------------------- features
+def reader_candidates(context: AnswerContext, max_passages: int) -> list[Candidate]:
+    """The sentences a scorer sees for ``context``: shortlisted, features measured."""
+    return shortlist(context, gather(context, max_passages))
+
+
+SENTENCE_FEATURES = (
+    "cosine", "overlap", "window", "novelty", "context", "title", "rank", "freshness",
+    "typed", "typed_question", "typed_and_asked", "labels_known", "fits", "fits_one",
+    "new_entities", "position", "lead", "same_article", "words", "headline", "quote",
+)  # fmt: skip
+
+
+def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str, float]:
+    """What the reader weighs about one shortlisted sentence (``candidates.shortlist``)."""
+    typed_question = context.kind != "entity"
+    fits = len(candidate.first_tier(context.entity_labels))
+    return _rounded(
+        {
+            "cosine": candidate.cosine,
+            "overlap": candidate.overlap,
+            "window": candidate.window,
+            "novelty": candidate.novelty,
+            "context": candidate.context,
+            "title": candidate.title,
+            "rank": candidate.rank,
+            "freshness": candidate.freshness,
+            "typed": float(candidate.typed),
+            "typed_question": float(typed_question),
+            "typed_and_asked": float(candidate.typed and typed_question),
+            "labels_known": float(context.entity_labels is not None),
+            "fits": math.log1p(min(fits, COUNT_CAP)),
+            "fits_one": float(fits == 1),
+            "new_entities": math.log1p(min(candidate.new_entities, COUNT_CAP)),
+            "position": math.log1p(candidate.position / POSITION_UNIT),
+            "lead": float(candidate.position == 0),
+            "same_article": math.log1p(min(candidate.same_article, COUNT_CAP)),
+            "words": math.log(len(candidate.text.split())),
+            "headline": float(candidate.text[-1:] not in ".!?\"”'’"),
+            "quote": float(bool(_QUOTE.search(candidate.text))),
+        }
+    )
+
+
+@dataclass
+class Span:
+    """A named entity of a candidate sentence that could be the short answer."""
+
+    text: str
+    label: str
+    sentence: Candidate  # the sentence it is in: the answer leads with it
+    features: dict[str, float]
+    probability: float = 0.0
+
+
+SPAN_FEATURES = (
+    "labels_known", "first_tier", "rivals", "new_share", "words", "anchor_distance", "support",
+    "in_title", "place_in_sentence", "sentence_probability",
+    "person", "organisation", "place", "group", "number", "date", "other",
+)  # fmt: skip
+_LABEL_GROUPS = {
+    "person": frozenset({"PERSON"}),
+    "organisation": frozenset({"ORG"}),
+    "place": PLACES | {"GPE"},
+    "group": frozenset({"NORP"}),
+    "number": NUMBERS,
+    "date": DATES,
+}
+
+
+def span_candidates(candidate: Candidate, context: AnswerContext) -> list[Span]:
+    """The named entities of ``candidate`` that could be the short answer, with what the span
+    model weighs. When the question's labels are known only entities of those labels count
+    (never a place for "who"); otherwise any entity the question doesn't already name."""
+    labels = context.entity_labels
+    passage = context.passages[candidate.passage - 1]
+    asked = word_set(context.question)
+    named = candidate.named
+    every_label = frozenset(e.label for e in named)
+    spans = list(dict.fromkeys(fitting(named, asked, labels or every_label, passage.source)))
+    if not spans:
+        return []
+    first_tier = (
+        next((t for t in TIERS.get(labels, (labels,)) if any(lb in t for _, lb in spans)), labels)
+        if labels is not None
+        else frozenset()
+    )
+    sentence = candidate.text
+    anchors = [
+        m.start() for m in re.finditer(r"[\w’']+", sentence)
+        if len(m.group()) >= ANCHOR_MIN_CHARS and m.group().lower() in asked
+    ]  # fmt: skip
+    others = [p.text for n, p in enumerate(context.passages, 1) if n != candidate.passage]
+    found: list[Span] = []
+    for text, label in spans:
+        where = max(sentence.find(text), 0)
+        words = text.split()
+        distance = min((abs(where - a) for a in anchors), default=len(sentence))
+        group = next((g for g, members in _LABEL_GROUPS.items() if label in members), "other")
+        features = {
+            "labels_known": float(labels is not None),
+            "first_tier": float(label in first_tier),
+            "rivals": math.log1p(min(len(spans) - 1, COUNT_CAP)),
+            "new_share": sum(1 for w in words if w.lower() not in asked) / len(words),
+            "words": math.log(len(words)),
+            "anchor_distance": distance / max(len(sentence), 1),
+            "support": math.log1p(min(sum(text in other for other in others), COUNT_CAP)),
+            "in_title": float(text in passage.title),
+            "place_in_sentence": where / max(len(sentence), 1),
+            "sentence_probability": candidate.score,
+        }
+        features |= {g: float(g == group) for g in [*_LABEL_GROUPS, "other"]}
+        found.append(Span(text, label, candidate, _rounded(features)))
+    return found
+
+
+def _rounded(features: dict[str, float]) -> dict[str, float]:
+    return {name: round(value, FEATURE_DECIMALS) for name, value in features.items()}
+
+
+# ----------------------------------------------------------------------------- models
+@dataclass(frozen=True)
+class Logistic:
+    """A logistic model on standardised features: p = sigmoid(bias + w . (x - mean) / scale)."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def probability(self, row: dict[str, float]) -> float:
+        z = self.bias + sum(
+            w * (row[name] - m) / s
+            for name, m, s, w in zip(
+                self.features, self.mean, self.scale, self.weights, strict=True
+            )
+        )
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "weights": list(self.weights),
+            "bias": self.bias,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], expected: Sequence[str]) -> Logistic:
+        model = cls(
+            features=tuple(data["features"]),
+            mean=tuple(map(float, data["mean"])),
+            scale=tuple(map(float, data["scale"])),
+            weights=tuple(map(float, data["weights"])),
+            bias=float(data["bias"]),
+        )
+        if set(model.features) != set(expected):
+            raise ValueError(f"features {sorted(model.features)} != {sorted(expected)}")
+        if not len(model.features) == len(model.mean) == len(model.scale) == len(model.weights):
+            raise ValueError("features, mean, scale and weights differ in length")
+        return model
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    sentence: Logistic
+    span: Logistic
+    refusal_threshold: float  # below it the best sentence's probability means "refuse"
+    short_answer_threshold: float  # a span at least this likely is the short answer
+    provenance: dict[str, Any]  # data hashes, seed, metrics: how it was made
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the model: what eval's answer cache is keyed on."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()[:12]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": MODEL_FORMAT,
+                "sentence": self.sentence.to_dict(),
+                "span": self.span.to_dict(),
+                "refusal_threshold": self.refusal_threshold,
+                "short_answer_threshold": self.short_answer_threshold,
+                "provenance": self.provenance,
+            },
+            indent=1,
+            sort_keys=True,
+        )
+
+    def save(self, path: Path) -> None:
+        """Written whole or not at all (a temporary file renamed over the old one)."""
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text(self.to_json() + "\n", encoding="utf-8")
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: Path = SHIPPED_MODEL) -> ReaderModel:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != MODEL_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, expected {MODEL_FORMAT}")
+            return cls(
+                sentence=Logistic.from_dict(data["sentence"], SENTENCE_FEATURES),
+                span=Logistic.from_dict(data["span"], SPAN_FEATURES),
+                refusal_threshold=float(data["refusal_threshold"]),
+                short_answer_threshold=float(data["short_answer_threshold"]),
+                provenance=dict(data.get("provenance", {})),
+            )
+        except OSError as error:
+            raise ReaderError(f"reader model {path}: cannot read ({error.strerror})") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
+            raise ReaderError(f"reader model {path}: not a reader model ({detail})") from None
+
+
+# ----------------------------------------------------------------------------- scorers
+class SentenceScorer(Protocol):
+    name: str
+    version: str  # changes whenever the scores may
+    refusal_threshold: float
+
+    def score(self, candidates: list[Candidate], context: AnswerContext) -> None:
+        """Set each candidate's ``score`` (higher: more likely the answer)."""
+
+    def short_answer(self, ranked: list[Candidate], context: AnswerContext) -> Span | None:
+        """The short answer and the sentence it is in (``ranked``: scored, best first), or
+        None when no span is sure."""
+
+
+class TrainedReader:
+    name = "reader"
+
+    def __init__(self, model: ReaderModel, refusal_threshold: float | None = None):
+        self.model = model
+        self.version = f"reader-{model.fingerprint}"
+        self.refusal_threshold = (
+            model.refusal_threshold if refusal_threshold is None else refusal_threshold
+        )
+
+    def score(self, candidates: list[Candidate], context: AnswerContext) -> None:
+        for candidate in candidates:
+            candidate.score = self.model.sentence.probability(sentence_features(candidate, context))
+
+    def ranked_spans(self, ranked: list[Candidate], context: AnswerContext) -> list[Span]:
+        """The entities of every scored sentence, most probable answer first."""
+        spans = [span for candidate in ranked for span in span_candidates(candidate, context)]
+        for span in spans:
+            span.probability = self.model.span.probability(span.features)
+        return sorted(spans, key=lambda s: -s.probability)
+
+    def short_answer(self, ranked: list[Candidate], context: AnswerContext) -> Span | None:
+        spans = self.ranked_spans(ranked, context)
+        if spans and spans[0].probability >= self.model.short_answer_threshold:
+            return spans[0]
+        return None
+
+
+class WeightedScorer:
+    """The hand-tuned score the trained reader replaced (dev-set weights, docs/refusal.md)."""
+
+    name = "weights"
+    version = "weights-2025"
+    weights: ClassVar[dict[str, float]] = {
+        "cosine": 0.45,
+        "overlap": 0.45,
+        "context": 0.15,
+        "type": 0.1,
+    }
+    # In the final score the rank prior only nudges: 1 - rank_influence for the last passage.
+    rank_influence = 0.1
+    untyped_penalty = 0.85  # score factor for a typed question's sentence without such a span
+    default_refusal_threshold = 0.48  # calibrated on the dev set (docs/refusal.md)
+
+    def __init__(self, refusal_threshold: float | None = None):
+        self.refusal_threshold = (
+            self.default_refusal_threshold if refusal_threshold is None else refusal_threshold
+        )
+
+    def score(self, candidates: list[Candidate], context: AnswerContext) -> None:
+        weights = self.weights
+        for candidate in candidates:
+            candidate.score = (
+                (
+                    weights["cosine"] * candidate.cosine
+                    + weights["overlap"] * candidate.overlap
+                    + weights["context"] * candidate.context
+                    + weights["type"] * candidate.typed
+                )
+                * (1 - self.rank_influence + self.rank_influence * candidate.rank)
+                * candidate.freshness
+            )
+            if not candidate.typed and context.kind != "entity":
+                candidate.score *= self.untyped_penalty
+
+    def short_answer(self, ranked: list[Candidate], context: AnswerContext) -> Span | None:
+        """The best sentence's one span of the first fitting tier; several: none (choosing
+        is a guess)."""
+        if not ranked:
+            return None
+        spans = ranked[0].first_tier(context.entity_labels)
+        if len(spans) != 1:
+            return None
+        label = next(label for span, label in ranked[0].fitting if span == spans[0])
+        return Span(spans[0], label, ranked[0], {})

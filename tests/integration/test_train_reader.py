@@ -1,0 +1,90 @@
+"""``newsrag train-reader`` retrains the reader on a small fixture, with the real models."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import rag
+from eval.runner import corpus_library
+from eval.train_reader import train_reader
+from tests.support import NEWSRAG, subprocess_env
+from tests.support.reader_set import write_reader_sets
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Trained:
+    root: Path
+    train: Path
+    dev: Path
+    out: Path
+    run: subprocess.CompletedProcess[str]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reader")
+    train, dev = write_reader_sets(root)
+    out = root / "reader.json"
+    run = subprocess.run(
+        [*NEWSRAG, "train-reader", "--train", str(train), "--dev", str(dev),
+         "--out", str(out), "--cache", str(root / "cache")],
+        capture_output=True, text=True, env=subprocess_env(), timeout=600,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return Trained(root, train, dev, out, run)
+
+
+def test_the_command_writes_a_model_with_its_provenance(trained):
+    model = rag.ReaderModel.load(trained.out)
+    provenance = model.provenance
+    assert provenance["train"]["folder"] == "train" and provenance["dev"]["folder"] == "dev"
+    metrics = provenance["metrics"]
+    assert metrics["train_cv"]["questions"] == 32
+    # The fixture's answer sentences are learnable: a broken feature or label would miss them.
+    assert metrics["train_cv"]["first_sentence_accuracy"] >= 0.9
+    assert metrics["dev"]["first_sentence_accuracy"] >= 0.9
+    assert metrics["dev"]["false_refusal"] <= 0.1
+    assert "first_sentence_accuracy" in trained.run.stdout
+    assert "refusal threshold" in trained.run.stdout
+
+
+def test_same_data_same_model(trained):
+    root = trained.root
+    again = train_reader(
+        trained.train, trained.dev, out=root / "again.json", cache_dir=root / "cache"
+    )
+    assert (root / "again.json").read_bytes() == trained.out.read_bytes()
+    assert again.model.fingerprint == rag.ReaderModel.load(trained.out).fingerprint
+
+
+def test_the_engine_answers_with_the_retrained_model(trained):
+    # The dev library the command built (cached: found again, not rebuilt).
+    dev_library = corpus_library(
+        [trained.dev / "corpus.jsonl"], rag.load_settings(), trained.root / "cache"
+    )
+    engine = rag.open_engine(dev_library, reader_model=trained.out)
+    question = json.loads((trained.dev / "questions.jsonl").read_text().splitlines()[3])
+    answer = engine.ask(question["question"], as_of=question["question_date"])
+    assert not answer.refused
+    assert question["answer"] in answer.text.split(". ")[0]
+    assert answer.debug["answerer"]["scorer"] == "reader"
+    refusal = engine.ask("Which orchestra toured Saltmarsh last winter?", as_of="2024-05-28")
+    assert refusal.refused
+
+
+def test_a_folder_without_questions_is_a_clear_error(tmp_path):
+    (tmp_path / "train").mkdir()
+    run = subprocess.run(
+        [*NEWSRAG, "train-reader", "--train", str(tmp_path / "train"), "--dev", str(tmp_path)],
+        capture_output=True, text=True, env=subprocess_env(), timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert f"--train {tmp_path / 'train'}: no questions.jsonl in it" in run.stderr
+    assert "Traceback" not in run.stderr
