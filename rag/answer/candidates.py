@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from rag.answer.base import AnswerContext
-from rag.answer.entities import TIERS, Entity, entities, fitting
+from rag.answer.entities import Entity, entities, first_tier, fitting
 from rag.answer.question import candidate_spans, word_set
 from rag.lexicon import terms
 from rag.text import sentence_spans
@@ -58,13 +58,7 @@ class Candidate:
 
     def first_tier(self, labels: frozenset[str] | None) -> list[str]:
         """Fitting spans of the labels a question asks for first (a person for "who")."""
-        if labels is None:
-            return []
-        for tier in TIERS.get(labels, (labels,)):
-            spans = sorted({s for s, label in self.fitting if label in tier})
-            if spans:
-                return spans
-        return []
+        return first_tier(self.fitting, labels) if labels is not None else []
 
 
 def gather(context: AnswerContext, max_passages: int) -> list[Candidate]:

