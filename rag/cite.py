@@ -16,6 +16,7 @@ at passages that were retrieved for this question.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +57,7 @@ def best_support(
     if not spans:
         return None
     weight = weight or (lambda term: 1.0)
-    total = sum(weight(t) for t in statement_terms) or 1.0
+    total = math.fsum(weight(t) for t in statement_terms) or 1.0  # order-free (sets)
     # Names and numbers must be in the supporting sentence, unless the statement is quoted
     # verbatim from the passage (the extractive answerer's are; a sentence split differently
     # there may spread its names over two of our sentences).
@@ -66,7 +67,7 @@ def best_support(
     for start, end in spans:
         sentence = passage.text[start:end]
         sentence_terms = set(terms(sentence))
-        score = sum(weight(t) for t in statement_terms & sentence_terms) / total
+        score = math.fsum(weight(t) for t in statement_terms & sentence_terms) / total
         if names and not names <= specifics(sentence, all_words=True) | title:
             score = 0.0  # a name or number the sentence doesn't hold: not its support
         scored.append((score, start, end))

@@ -64,10 +64,12 @@ class Candidate:
 def gather(context: AnswerContext, max_passages: int) -> list[Candidate]:
     """All candidate sentences of the first ``max_passages`` passages, with word features."""
     asked = set(terms(context.retrieval_query))
-    total = sum(context.weight(t) for t in asked) or 1.0
+    # fsum: a set's order changes with Python's string hashing, and a plain sum's last bits
+    # with it; that would reorder ties between processes (and change a retrained model).
+    total = math.fsum(context.weight(t) for t in asked) or 1.0
 
     def share(found: set[str]) -> float:
-        return sum(context.weight(t) for t in asked & found) / total
+        return math.fsum(context.weight(t) for t in asked & found) / total
 
     passages = context.passages[:max_passages]
     per_article: dict[str, int] = {}
