@@ -309,6 +309,8 @@ def train_reader(
 
     train_questions_file, train_corpus = data_files(train, "--train")
     dev_questions_file, dev_corpus_file = data_files(dev, "--dev")
+    if out is not None and not out.parent.is_dir():  # said now, not after minutes of training
+        raise EvalError(f"--out {out}: no folder {out.parent}")
     settings = rag.load_settings()
     cache_root = cache_dir or _default_cache()
 

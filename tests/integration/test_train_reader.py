@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import rag
+from eval import EvalError
 from eval.runner import corpus_library
 from eval.train_reader import train_reader
 from tests.support import NEWSRAG, subprocess_env
@@ -88,3 +89,11 @@ def test_a_folder_without_questions_is_a_clear_error(tmp_path):
     assert run.returncode == 2
     assert f"--train {tmp_path / 'train'}: no questions.jsonl in it" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_output_path_without_its_folder_is_refused_before_training(tmp_path):
+    train, dev = write_reader_sets(tmp_path)
+    out = tmp_path / "missing" / "reader.json"
+    with pytest.raises(EvalError, match=f"--out {out}: no folder {out.parent}"):
+        train_reader(train, dev, out=out, cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()  # nothing was built
