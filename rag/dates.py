@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from rag.errors import NewsragError
+
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS |= {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
@@ -51,6 +53,16 @@ RECENT_MONTHS_DAYS = 90
 RECENTLY_DAYS = 30
 
 
+class DateError(NewsragError, ValueError):
+    """A time expression that names no real date ("March 0", "in 0000", "yesterday" as of
+    0001-01-01)."""
+
+
+def shift(day: date, days: int) -> date:
+    """``day`` moved by ``days``, held inside the calendar (years 1 to 9999)."""
+    return date.fromordinal(min(max(day.toordinal() + days, 1), date.max.toordinal()))
+
+
 @dataclass(frozen=True)
 class DateWindow:
     """Publication dates an answer should come from (inclusive)."""
@@ -66,7 +78,7 @@ class DateWindow:
     def widened(self, factor: int, as_of: date) -> DateWindow:
         """The same window reaching ``factor`` times as far back (for empty results)."""
         span = max((self.end - self.start).days + 1, 7)
-        return DateWindow(self.start - timedelta(days=span * (factor - 1)), as_of, self.expression)
+        return DateWindow(shift(self.start, -span * (factor - 1)), as_of, self.expression)
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -294,7 +306,13 @@ def resolve_time_expression(question: str, as_of: date) -> DateWindow | None:
         match = pattern.search(question)
         if not match:
             continue
-        result = resolve(match, as_of)  # type: ignore[operator]
+        try:
+            result = resolve(match, as_of)  # type: ignore[operator]
+        except (ValueError, OverflowError):  # day 0, month 13, year 0, before year 1
+            raise DateError(
+                f"{match.group(0).strip()!r} names no date in the calendar "
+                f"(as of {as_of}; years 1 to 9999)"
+            ) from None
         start, end = result[0], min(result[1], as_of)
         use = result[2] if len(result) > 2 else "filter"
         if (end - start).days + 1 > LONGEST_FILTER_DAYS:
@@ -308,8 +326,8 @@ def resolve_time_expression(question: str, as_of: date) -> DateWindow | None:
 def publication_window(window: DateWindow, as_of: date) -> tuple[date, date]:
     """Publication dates admitted for an event window: previews from two days before, reports
     for a grace period after."""
-    end = min(as_of, window.end + timedelta(days=_grace(window.start, window.end)))
-    return window.start - timedelta(days=PREVIEW_DAYS), end
+    end = min(as_of, shift(window.end, _grace(window.start, window.end)))
+    return shift(window.start, -PREVIEW_DAYS), end
 
 
 def strip_expression(question: str, window: DateWindow | None) -> str:

@@ -13,7 +13,13 @@ from datetime import date, datetime
 
 from rag.answer.entities import expected_labels
 from rag.answer.question import AnswerType, answer_type
-from rag.dates import DateWindow, recency_prior, resolve_time_expression, strip_expression
+from rag.dates import (
+    DateError,
+    DateWindow,
+    recency_prior,
+    resolve_time_expression,
+    strip_expression,
+)
 from rag.errors import NewsragError
 from rag.filters import SearchFilters
 from rag.settings import Settings
@@ -81,7 +87,10 @@ def plan_query(
     chosen_sources = _known_sources(sources, library) if sources else None
 
     # An explicit date range replaces what a time expression would say.
-    window = None if (first or last) else resolve_time_expression(question, day)
+    try:
+        window = None if (first or last) else resolve_time_expression(question, day)
+    except DateError as error:
+        raise QueryError(str(error)) from None
     filters = SearchFilters(sources=chosen_sources, first_day=first, last_day=last)
     if settings.hide_future:
         filters.last_day = min(last or day, day)

@@ -4,7 +4,13 @@ from datetime import date
 
 import pytest
 
-from rag.dates import publication_window, resolve_time_expression, strip_expression
+from rag.dates import (
+    DateError,
+    DateWindow,
+    publication_window,
+    resolve_time_expression,
+    strip_expression,
+)
 
 AS_OF = date(2023, 3, 17)  # a Friday
 
@@ -157,3 +163,26 @@ def test_filter_expression_is_removed_from_the_retrieval_query():
     )
     boost = resolve_time_expression("What was announced recently?", AS_OF)
     assert strip_expression("What was announced recently?", boost) == "What was announced recently?"
+
+
+@pytest.mark.parametrize(
+    "question, as_of, expression",
+    [
+        ("What happened in March 0?", date(2025, 5, 1), "March 0"),
+        ("What happened in 0000?", date(2025, 5, 1), "in 0000"),
+        ("What changed since 0000?", date(2025, 5, 1), "since 0000"),
+        ("What happened yesterday?", date(1, 1, 1), "yesterday"),
+        ("What happened last week?", date(1, 1, 3), "last week"),
+    ],
+)
+def test_a_date_outside_the_calendar_is_a_clear_error(question, as_of, expression):
+    with pytest.raises(DateError, match=f"'{expression}' names no date in the calendar"):
+        resolve_time_expression(question, as_of)
+
+
+def test_windows_near_the_calendar_edges_stay_inside_it():
+    first = DateWindow(date(1, 1, 5), date(1, 1, 6), "early")
+    assert first.widened(4, date(1, 1, 6)).start == date(1, 1, 1)  # held at year 1
+    assert publication_window(first, date(1, 1, 6))[0] == date(1, 1, 3)
+    last = DateWindow(date(9999, 12, 30), date(9999, 12, 31), "late")
+    assert publication_window(last, date.max) == (date(9999, 12, 28), date.max)
