@@ -171,7 +171,8 @@ def top1_accuracy(questions: Sequence[Question], scores: Sequence[Sequence[float
     """Share of answerable questions whose best-scored sentence holds the answer (refusals
     aside: what the sentence model alone achieves)."""
     answerable = [(q, s) for q, s in zip(questions, scores, strict=True) if q.gold.answerable]
-    right = sum(bool(s) and q.labels[max(range(len(s)), key=s.__getitem__)] for q, s in answerable)
+    best = [(q, _best(s)) for q, s in answerable]
+    right = sum(index is not None and q.labels[index] for q, index in best)
     return right / max(len(answerable), 1)
 
 
