@@ -41,7 +41,10 @@ def ask(
 ) -> None:
     """Ask a question; the answer cites the exact sentences it comes from."""
     llm_server = {"llm_base_url": llm_base_url, "llm_backend": "openai"} if llm_base_url else {}
-    engine = rag.open_engine(settings=rag.load_settings(**ctx.obj, **llm_server))
+    settings = rag.load_settings(**ctx.obj, **llm_server)
+    # A bad question or date is refused now, not after the models have loaded (seconds).
+    rag.read_question(question, settings, as_of=as_of, since=since, until=until)
+    engine = rag.open_engine(settings=settings)
     answer = engine.ask(
         question, as_of=as_of, sources=source, since=since, until=until, answerer=answerer
     )

@@ -25,6 +25,8 @@ _LAZY = {
     "NewsQueryEngine": "rag.engine",
     "REFUSAL": "rag.compose",
     "QueryError": "rag.plan",
+    "QuestionInputs": "rag.plan",
+    "read_question": "rag.plan",
     "Library": "rag.store",
     "LibraryError": "rag.store",
     "SUPPORT_THRESHOLD": "rag.cite",

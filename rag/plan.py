@@ -7,6 +7,7 @@ recency prior. Nothing after this step looks at the raw inputs again.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +29,17 @@ from rag.store import Library
 
 class QueryError(NewsragError, ValueError):
     """Bad input to ask/stream/chat; the message says which input and what is wrong."""
+
+
+@dataclass(frozen=True)
+class QuestionInputs:
+    """A question and its dates, checked without the library or any model (``read_question``)."""
+
+    question: str  # cleaned, whitespace normalised
+    as_of: date
+    first_day: date | None  # since
+    last_day: date | None  # until
+    window: DateWindow | None  # the time expression's (None with an explicit since/until)
 
 
 @dataclass(frozen=True)
@@ -54,16 +66,58 @@ def parse_day(value: date | str | None, name: str) -> date | None:
         raise QueryError(f"{name}: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
+def clean_text(text: str) -> str:
+    """``text`` without what no question means: bytes that were not UTF-8 (a shell passes them
+    on as lone surrogates, which the tokenizer rejects) and control or format characters
+    (terminal escapes, NUL, zero-width and direction marks). Controls become spaces, so
+    "a\tb" stays two words; the rest are dropped."""
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            kept.append(" ")
+        elif category not in ("Cs", "Cf"):
+            kept.append(char)
+    return "".join(kept)
+
+
 def normalise_question(question: object, settings: Settings) -> str:
     if not isinstance(question, str) or not question.strip():
         raise QueryError("question is empty")
-    question = " ".join(question.split())
+    question = " ".join(clean_text(question).split())
+    if not question:
+        raise QueryError("question has no text once control characters and bytes that are "
+                         "not UTF-8 are removed")  # fmt: skip
     if len(question) > settings.max_question_chars:
         raise QueryError(
             f"question is {len(question)} characters; the limit is "
             f"{settings.max_question_chars} (max_question_chars)"
         )
     return question
+
+
+def read_question(
+    question: object,
+    settings: Settings,
+    *,
+    as_of: date | str | None = None,
+    since: date | str | None = None,
+    until: date | str | None = None,
+) -> QuestionInputs:
+    """Everything about a question that can be checked before the library or a model is
+    opened; ``QueryError`` names the first bad input. (The command line calls this first, so a
+    bad question is refused in a fraction of a second, not after the models load.)"""
+    question = normalise_question(question, settings)
+    day = parse_day(as_of, "as_of") or date.today()
+    first, last = parse_day(since, "since"), parse_day(until, "until")
+    if first and last and first > last:
+        raise QueryError(f"since ({first}) is after until ({last})")
+    # An explicit date range replaces what a time expression would say.
+    try:
+        window = None if (first or last) else resolve_time_expression(question, day)
+    except DateError as error:
+        raise QueryError(str(error)) from None
+    return QuestionInputs(question, day, first, last, window)
 
 
 def plan_query(
@@ -77,20 +131,13 @@ def plan_query(
     until: date | str | None = None,
 ) -> QueryPlan:
     """The plan for one question; ``QueryError`` names the first bad input."""
-    question = normalise_question(question, settings)
-    day = parse_day(as_of, "as_of") or date.today()
-    first, last = parse_day(since, "since"), parse_day(until, "until")
-    if first and last and first > last:
-        raise QueryError(f"since ({first}) is after until ({last})")
+    inputs = read_question(question, settings, as_of=as_of, since=since, until=until)
+    question, day, first, last = inputs.question, inputs.as_of, inputs.first_day, inputs.last_day
+    window = inputs.window
     if library.article_count() == 0:
         raise QueryError("the library is empty: add articles with `newsrag ingest PATH`")
     chosen_sources = _known_sources(sources, library) if sources else None
 
-    # An explicit date range replaces what a time expression would say.
-    try:
-        window = None if (first or last) else resolve_time_expression(question, day)
-    except DateError as error:
-        raise QueryError(str(error)) from None
     filters = SearchFilters(sources=chosen_sources, first_day=first, last_day=last)
     if settings.hide_future:
         filters.last_day = min(last or day, day)

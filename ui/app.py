@@ -6,6 +6,7 @@ Handlers live in ``ChatTab``/``LibraryTab``/``Api``; ``build_app`` only lays out
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,19 @@ from ui import render
 from ui.uploads import collect
 
 ASSETS = Path(__file__).parent / "assets"
+log = logging.getLogger("newsrag.ui")
+UNEXPECTED = "Something went wrong on the server while answering; its log has the details."
+
+
+def plain_words(error: Exception) -> str:
+    """What a person is shown for ``error``: our errors name the bad input; anything else is a
+    bug, logged here with its traceback and never shown (it may hold paths or internals)."""
+    if isinstance(error, rag.NewsragError):
+        return str(error)
+    log.error("unexpected error while answering", exc_info=error)
+    return UNEXPECTED
+
+
 TABLE_HEADERS = ["Title", "Source", "Published", "Chunks", "Id"]
 
 
@@ -101,8 +115,8 @@ class ChatTab:
                     yield gr.skip(), shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
                 else:
                     final = piece
-        except rag.QueryError as error:  # bad input: say what is wrong, keep the conversation
-            shown = reply(render.error_message(str(error)))
+        except Exception as error:  # say what is wrong in plain words, keep the conversation
+            shown = reply(render.error_message(plain_words(error)))
             yield gr.skip(), shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         data = final.model_dump(mode="json")
@@ -257,8 +271,8 @@ class Api:
                 until=until or None,
                 answerer=answerer or None,
             )
-        except rag.QueryError as error:
-            raise gr.Error(str(error)) from None
+        except Exception as error:
+            raise gr.Error(plain_words(error)) from None
         return answer.model_dump(mode="json")
 
 

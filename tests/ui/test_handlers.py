@@ -65,3 +65,21 @@ def test_filters_reach_the_engine_and_bad_ones_are_explained(chat):
 def test_an_empty_question_changes_nothing(chat):
     updates = turn(chat, "   ")
     assert updates == [tuple(gr.skip() for _ in range(6))]
+
+
+def test_a_control_character_question_is_cleaned_not_a_raw_exception(chat):
+    final = turn(chat, "Who cut\x00 the \udcffribbon?\x1b[0m", as_of="2024-06-01")[-1]
+    assert final[2][0]["question"] == "Who cut the ribbon? [0m"  # ESC became a space
+
+
+def test_an_unexpected_failure_is_logged_and_shown_in_plain_words(chat, monkeypatch, caplog):
+    """A bug shows one plain sentence, never the exception's text (paths, internals)."""
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("/srv/secret/path: kaboom")
+
+    monkeypatch.setattr(type(chat.space.engine), "stream_chat", broken)
+    message = turn(chat, "Who cut the ribbon?")[-1][1][-1]["content"]
+    assert "kaboom" not in message and "secret" not in message
+    assert "went wrong on the server" in message
+    assert "kaboom" in caplog.text  # the traceback is in the server's log
