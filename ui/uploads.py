@@ -1,14 +1,16 @@
 """Uploaded files and pasted URLs -> inputs for ``ingest``, checked before anything is read.
 
-Uploads are copied into ``<data_dir>/uploads/`` under a cleaned name: the stored article's origin
-stays valid after Gradio empties its temp folder, and uploading a file again updates its articles
-instead of adding copies. A name can't leave that folder (no separators, no leading dots).
+Uploads are copied into ``<data_dir>/uploads/`` under a cleaned name that ends in a digest of
+the content: the stored article's origin stays valid after Gradio empties its temp folder, the
+same file uploaded again is the same article (nothing new), and two different files that share a
+name (two people's ``story.txt``) are two articles: one upload never replaces another. A name
+can't leave that folder (no separators, no leading dots).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from ingest import SUPPORTED_SUFFIXES, is_url
 
 MB = 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+DIGEST_CHARS = 12  # hex digits of the content's SHA-256 in the stored name: 48 bits
+COPY_BLOCK = 1024 * 1024
 
 
 class UploadError(ValueError):
@@ -46,11 +50,17 @@ def store_upload(path: Path, original_name: str, folder: Path, max_mb: float) ->
     if size > max_mb * MB:
         raise UploadError(f"{original_name}: {size / MB:.1f} MB is over the {max_mb:g} MB limit")
     folder.mkdir(parents=True, exist_ok=True)
-    target = (folder / name).resolve()
+    scratch = folder / f".{name}.part"
+    digest = hashlib.sha256()
+    with open(path, "rb") as source, open(scratch, "wb") as copy:
+        while block := source.read(COPY_BLOCK):
+            digest.update(block)
+            copy.write(block)
+    stem, suffix = Path(name).stem, Path(name).suffix.lower()
+    target = (folder / f"{stem}-{digest.hexdigest()[:DIGEST_CHARS]}{suffix}").resolve()
     if target.parent != folder.resolve():  # safe_name makes this impossible; keep it checked
+        scratch.unlink()
         raise UploadError(f"{original_name}: not a plain file name")
-    scratch = target.with_name(f".{target.name}.part")
-    shutil.copyfile(path, scratch)
     scratch.replace(target)  # a half-copied upload is never ingested
     return target
 

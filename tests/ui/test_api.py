@@ -95,6 +95,24 @@ def test_ingest_takes_files_and_urls_and_reports_each_failure(client, tmp_path, 
     assert (again["added"], again["unchanged"]) == (0, 1)  # same file again: nothing new
 
 
+def test_two_users_uploading_story_txt_get_two_articles(client, tmp_path):
+    """Used to be "updated 1": the second story.txt replaced the first (issue #12)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    bakery, fire = tmp_path / "a" / "story.txt", tmp_path / "b" / "story.txt"
+    bakery.write_text("Corner bakery reopens\n\nThe corner bakery on Quill Lane reopened on "
+                      "Monday under its new owner, Greta Lindqvist.\n")  # fmt: skip
+    fire.write_text("Warehouse fire on Dock Road\n\nA fire destroyed a warehouse on Dock Road "
+                    "overnight; fire chief Omar Haddad said no one was hurt.\n")  # fmt: skip
+    first = client.predict([handle_file(str(bakery))], "", api_name="/ingest")
+    second = client.predict([handle_file(str(fire))], "", api_name="/ingest")
+    assert (first["added"], second["added"], second["updated"]) == (1, 1, 0)
+    assert_leads_with(
+        client.predict("Who owns the corner bakery?", api_name="/ask"), "Greta Lindqvist"
+    )
+    assert_leads_with(client.predict("Who is the fire chief?", api_name="/ask"), "Omar Haddad")
+
+
 def test_uploads_over_the_size_limit_are_refused(client, tmp_path, ui_settings):
     big = tmp_path / "big.txt"
     big.write_text("Big story\n\n" + "word " * int(ui_settings.max_file_mb * 1024 * 1024 / 4))

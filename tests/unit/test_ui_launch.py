@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from ui.server import LaunchError, check_bind, is_local, read_auth
@@ -30,10 +32,24 @@ def test_store_upload_copies_into_the_folder_only(tmp_path):
     source.write_text("Title\n\nBody.")
     folder = tmp_path / "uploads"
     stored = store_upload(source, "../../../escape.txt", folder, max_mb=1)
-    assert stored == (folder / "escape.txt").resolve()
+    digest = hashlib.sha256(b"Title\n\nBody.").hexdigest()[:12]
+    assert stored == (folder / f"escape-{digest}.txt").resolve()
     assert stored.read_text() == "Title\n\nBody."
-    assert not (tmp_path / "escape.txt").exists()
-    assert [p.name for p in folder.iterdir()] == ["escape.txt"]  # no partial copy left
+    assert not list(tmp_path.glob("escape*"))
+    assert [p.name for p in folder.iterdir()] == [stored.name]  # no partial copy left
+
+
+def test_uploads_with_one_name_are_kept_apart_by_content(tmp_path):
+    """Two people's story.txt are two files; the same file twice is one."""
+    bakery, fire = tmp_path / "a.txt", tmp_path / "b.txt"
+    bakery.write_text("Bakery opens\n\nA bakery opened.")
+    fire.write_text("Fire on Main St\n\nA fire broke out.")
+    folder = tmp_path / "uploads"
+    first = store_upload(bakery, "story.txt", folder, max_mb=1)
+    second = store_upload(fire, "story.txt", folder, max_mb=1)
+    assert first != second and first.read_text().startswith("Bakery")
+    assert store_upload(bakery, "story.txt", folder, max_mb=1) == first
+    assert len(list(folder.iterdir())) == 2
 
 
 def test_store_upload_refuses_unknown_types_and_big_files(tmp_path):
