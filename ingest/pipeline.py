@@ -167,6 +167,8 @@ class IngestRun:
     def read(self, item: Input) -> Iterator[LoadResult]:
         """Everything one input yields; a whole-input problem becomes one failure."""
         try:
+            if item.problem:
+                raise InputError(item.problem)
             if is_url(item.name):
                 doc = self._fetch(item.name)
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,7 @@ class Input:
 
     name: str
     root: Path | None = None
+    problem: str | None = None  # found unusable while listing a folder: reported, not read
 
 
 def _matches(relative: str, patterns: Sequence[str]) -> bool:
@@ -51,18 +53,60 @@ def expand(
         if not path.is_dir():
             yield Input(str(path))
             continue
-        for file in sorted(path.rglob("*")):
+        for file, problem in _folder_entries(path):
             relative = file.relative_to(path).as_posix()
-            if any(part.startswith(".") for part in relative.split("/")) or not file.is_file():
+            if any(part.startswith(".") for part in relative.split("/")):
                 continue
             if include:
                 if not _matches(relative, include):
                     continue
-            elif file.suffix.lower() not in SUPPORTED_SUFFIXES:
-                continue
+            elif file.suffix.lower() not in SUPPORTED_SUFFIXES and not _is_folder_problem(problem):
+                continue  # not named like an article: skipped, readable or not
             if exclude and _matches(relative, exclude):
                 continue
-            yield Input(str(file), root=path)
+            yield Input(str(file), root=path, problem=problem)
+
+
+def _folder_entries(folder: Path) -> list[tuple[Path, str | None]]:
+    """Every file under ``folder`` (symlinked folders not followed, as ``rglob``), in path
+    order, each with the reason it can't be read, if any: a subfolder that can't be listed, a
+    symlink loop or a link to nothing, a FIFO or device. Each gets its own message instead of
+    being skipped in silence."""
+    entries: list[tuple[Path, str | None]] = []
+
+    def unlistable(error: OSError) -> None:
+        reason = error.strerror or str(error)
+        entries.append((Path(error.filename), f"{UNLISTABLE} ({reason})"))
+
+    for directory, _, names in os.walk(folder, onerror=unlistable):
+        for name in names:
+            file = Path(directory) / name
+            if file.is_file():
+                entries.append((file, None))
+            elif file.is_symlink():
+                entries.append((file, _broken_link(file)))
+            else:
+                entries.append((file, "not a regular file"))
+    return sorted(entries)
+
+
+UNLISTABLE = "cannot read folder"
+
+
+def _is_folder_problem(problem: str | None) -> bool:
+    return bool(problem) and problem.startswith(UNLISTABLE)
+
+
+def _broken_link(link: Path) -> str:
+    try:
+        link.resolve(strict=True)
+    except RuntimeError:  # Python 3.11 reports a loop this way
+        return "cannot read (symlink loop)"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "cannot read (symlink loop)"
+        return f"cannot read (symlink to {os.readlink(link)!r}: {error.strerror})"
+    return "not a regular file"
 
 
 def read_file(name: str, max_bytes: int) -> Document:

@@ -6,11 +6,15 @@ when it is reachable; otherwise the summary is ingested and the article notes sa
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from xml.etree.ElementTree import ParseError
 
+import defusedxml.ElementTree
 import feedparser
+from defusedxml import DefusedXmlException
 
 from ingest.loaders.base import (
     Document,
@@ -33,6 +37,34 @@ def looks_like_feed(data: bytes) -> bool:
     return b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head
 
 
+# Real feeds never declare entities; a declaration is an entity-expansion ("billion laughs") or
+# external-entity attack, or a feed no reader handles the same way twice.
+ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+NEVER_EXPANDED = "entity expansion and external entities are never processed"
+
+
+def refuse_xml_attacks(data: bytes) -> None:
+    """``InputError`` for a feed that declares entities or references external ones.
+
+    defusedxml names the construct when the XML is well formed; a malformed feed (which
+    feedparser would read leniently, entities unexpanded) is refused on the declaration alone.
+    """
+    try:
+        defusedxml.ElementTree.fromstring(data)
+    except DefusedXmlException as error:
+        named = getattr(error, "name", None) or getattr(error, "sysid", None)
+        raise InputError(
+            f"feed refused: it declares or references XML entities"
+            f"{f' ({named!r})' if named else ''}; {NEVER_EXPANDED}"
+        ) from None
+    except ParseError:
+        pass  # malformed: feedparser's lenient parser reads it, after the check below
+    if ENTITY_DECLARATION.search(data):
+        raise InputError(
+            f"feed refused: it declares XML entities (<!ENTITY ...>); {NEVER_EXPANDED}"
+        )
+
+
 def _html_to_text(fragment: str) -> str:
     from ingest.loaders.html import trafilatura
 
@@ -48,6 +80,7 @@ def _published(entry: feedparser.FeedParserDict) -> str | None:
 
 
 def load(doc: Document, options: LoadOptions) -> Iterator[LoadResult]:
+    refuse_xml_attacks(doc.data)
     parsed = feedparser.parse(doc.data)
     if not parsed.version and not parsed.entries:
         reason = parsed.get("bozo_exception") or "no RSS/Atom structure"

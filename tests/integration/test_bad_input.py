@@ -45,6 +45,26 @@ CASES = {
         "over the",
     ),
     "unreadable path": (make_symlink_loop, "loop.txt", "cannot read"),
+    "symlink loop inside a folder": (
+        lambda d: make_symlink_loop(_folder(d)).parent,
+        "inside/loop.txt",
+        "symlink loop",
+    ),
+    "entity-expansion feed": (
+        lambda d: _w(d, "lol.rss", LOL_FEED),
+        "lol.rss",
+        "declares or references XML entities",
+    ),
+    "external-entity feed": (
+        lambda d: _w(d, "xxe.rss", XXE_FEED),
+        "xxe.rss",
+        "declares or references XML entities",
+    ),
+    "malformed feed declaring entities": (
+        lambda d: _w(d, "bad.rss", LOL_FEED.replace(b"<!DOCTYPE", b"<<!DOCTYPE")),
+        "bad.rss",
+        "declares XML entities",
+    ),
     "missing path": (lambda d: str(d / "nope.txt"), "nope.txt", "no such file"),
     "unreachable URL": (
         lambda d: f"http://127.0.0.1:{free_port()}/story",
@@ -58,6 +78,24 @@ CASES = {
     ),
     "unsupported type": (lambda d: _w(d, "report.pdf", b"%PDF-1.4"), "report.pdf", "unsupported"),
 }
+
+
+LOL_FEED = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol9 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<rss version="2.0"><channel><title>Lol</title><item><title>Item &lol9;</title>
+<description>The body of an item that is long enough to be an article &lol9;.</description>
+</item></channel></rss>"""
+XXE_FEED = b"""<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>X</title><item><title>Item &secret;</title>
+<description>Body &secret;.</description></item></channel></rss>"""
+
+
+def _folder(parent):
+    folder = parent / "inside"
+    folder.mkdir()
+    return folder
 
 
 def _w(folder, name, data):
