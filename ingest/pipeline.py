@@ -162,6 +162,7 @@ class IngestRun:
             url,
             timeout_s=self.settings.fetch_timeout_s,
             max_bytes=int(self.settings.max_fetch_mb * MB),
+            allow_private=self.settings.allow_private_urls,
         )
 
     def read(self, item: Input) -> Iterator[LoadResult]:

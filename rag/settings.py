@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_fetch_mb: float = Field(10.0, gt=0)
     fetch_timeout_s: float = Field(15.0, gt=0)
     max_article_chars: int = Field(400_000, ge=1000)
+    # URL, feed and redirect fetches refuse loopback/private/link-local/multicast/reserved
+    # addresses (ingest/fetch.py, docs/security.md); True for an intranet, or the tests.
+    allow_private_urls: bool = False
 
     # --- retrieval and answering -------------------------------------------------------------
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"

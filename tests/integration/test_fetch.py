@@ -83,3 +83,131 @@ def test_slow_server_times_out(settings, web):
     settings = settings.model_copy(update={"fetch_timeout_s": 1.0})
     summary = ingest([f"{web.url}/slow"], settings)
     assert summary.errors == [f"{web.url}/slow: unreachable: no answer within 1 s"]
+
+
+# --- no fetches of private addresses (issue #12, req. 4) -------------------------------------
+# The test servers listen on loopback. 127.0.0.2 (also loopback on Linux) stands in for a
+# public web server: only the address classification is patched, the fetch is real.
+ADMIN = b"<html><body><article><h1>Router admin</h1><p>The internal admin password for the router is hunter2-SECRET-7731, the operator said.</p></article></body></html>"
+STAND_IN = "127.0.0.2"
+
+
+@pytest.fixture
+def guarded(settings):
+    return settings.model_copy(update={"allow_private_urls": False})
+
+
+@pytest.fixture
+def public_web(monkeypatch):
+    from ingest import fetch
+
+    classify = fetch.non_public_kind
+    monkeypatch.setattr(
+        fetch, "non_public_kind", lambda address: None if address == STAND_IN else classify(address)
+    )
+    from tests.support.servers import web_server
+
+    with web_server(STAND_IN) as server:
+        yield server
+
+
+def _no_secret(settings):
+    with Library(settings) as library:
+        assert all("hunter2" not in a.body for a in library.articles())
+
+
+def test_a_private_address_is_refused_by_default(guarded, web):
+    web.routes["/admin/"] = (200, "text/html", ADMIN)
+    summary = ingest([f"{web.url}/admin/"], guarded)
+    assert summary.failed == 1
+    assert summary.errors == [
+        f"{web.url}/admin/: refused: 127.0.0.1 is a loopback address; private addresses are "
+        "not fetched (set allow_private_urls (env NEWSRAG_ALLOW_PRIVATE_URLS=1) to fetch them)"
+    ]
+    _no_secret(guarded)
+
+
+def test_a_name_for_a_private_address_is_refused(guarded, web):
+    port = web.url.rsplit(":", 1)[1]
+    summary = ingest([f"http://localhost:{port}/admin/"], guarded)
+    assert summary.failed == 1 and "refused: localhost (" in summary.errors[0], summary.errors
+
+
+def test_a_redirect_to_a_private_address_is_refused(guarded, web, public_web):
+    web.routes["/admin/"] = (200, "text/html", ADMIN)
+    public_web.routes["/story"] = (302, "text/html", f"{web.url}/admin/".encode())
+    summary = ingest([f"{public_web.url}/story"], guarded)
+    assert summary.failed == 1
+    assert "refused: 127.0.0.1 is a loopback address" in summary.errors[0]
+    _no_secret(guarded)
+
+
+def test_a_feed_entry_linking_to_a_private_address_is_not_fetched(guarded, web, public_web):
+    web.routes["/admin/"] = (200, "text/html", ADMIN)
+    public_web.routes["/feed"] = (200, "application/rss+xml", (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Herald</title><item>'
+        f"<title>Router news</title><link>{web.url}/admin/</link>"
+        "<description>A teaser about the router.</description></item></channel></rss>"
+    ).encode())  # fmt: skip
+    summary = ingest([f"{public_web.url}/feed"], guarded)
+    assert summary.added == 1, summary.errors
+    assert summary.notes == [
+        f"{public_web.url}/feed#entry1: summary only: the linked page could not be fetched"
+    ]
+    _no_secret(guarded)
+
+
+def test_dns_rebinding_is_caught_where_the_connection_is_made(
+    guarded, web, public_web, monkeypatch
+):
+    """The name resolves to a public address when the request is checked, then to a private
+    one when the socket connects: the connection is refused, not made."""
+    from ingest import fetch
+
+    web.routes["/admin/"] = (200, "text/html", ADMIN)
+    answers = iter([[STAND_IN], ["127.0.0.1"]])
+    monkeypatch.setattr(fetch, "resolve", lambda host, port: next(answers))
+    port = web.url.rsplit(":", 1)[1]
+    summary = ingest([f"http://news.example:{port}/admin/"], guarded)
+    assert summary.failed == 1
+    assert "refused: news.example (127.0.0.1) is a loopback address" in summary.errors[0]
+    _no_secret(guarded)
+
+
+def test_the_setting_allows_private_addresses(settings, web):
+    assert settings.allow_private_urls  # NEWSRAG_ALLOW_PRIVATE_URLS=1 in tests/conftest.py
+    web.routes["/admin/"] = (200, "text/html", ADMIN)
+    assert ingest([f"{web.url}/admin/"], settings).added == 1
+
+
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [("127.0.0.1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.1", "private"),
+     ("169.254.169.254", "link-local"), ("224.0.0.1", "multicast"), ("0.0.0.0", "unspecified"),
+     ("::1", "loopback"), ("::ffff:127.0.0.1", "loopback"), ("fe80::1%eth0", "link-local"),
+     ("100.64.0.1", "non-public"), ("8.8.8.8", None), ("2606:4700::1111", None)],
+)  # fmt: skip
+def test_address_kinds(address, kind):
+    from ingest.fetch import non_public_kind
+
+    assert non_public_kind(address) == kind
+
+
+def test_cli_refuses_a_private_url_unless_the_environment_allows_it(tmp_path, web):
+    import subprocess
+
+    from tests.support import NEWSRAG, subprocess_env
+
+    web.routes["/admin/"] = (200, "text/html", ADMIN)
+
+    def run(allow: str):
+        return subprocess.run(
+            [*NEWSRAG, "--data-dir", str(tmp_path / "lib"), "ingest", f"{web.url}/admin/"],
+            capture_output=True, text=True, timeout=300,
+            env=subprocess_env(NEWSRAG_ALLOW_PRIVATE_URLS=allow),
+        )  # fmt: skip
+
+    refused = run("0")
+    assert refused.returncode == 1
+    assert "refused: 127.0.0.1 is a loopback address" in " ".join(refused.stderr.split())
+    assert run("1").returncode == 0

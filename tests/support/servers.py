@@ -47,6 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, kind, body = route() if callable(route) else route
         try:
             self.send_response(status)
+            if 300 <= status < 400:  # a redirect's body is where it points
+                self.send_header("Location", body.decode())
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -59,14 +61,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def web_server() -> Iterator[ThreadingHTTPServer]:
+def web_server(host: str = "127.0.0.1") -> Iterator[ThreadingHTTPServer]:
     """A loopback web server: ``server.routes["/path"] = (status, content_type, body)``."""
     handler = type("Handler", (_Handler,), {"routes": {}})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer((host, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.routes = handler.routes
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    server.url = f"http://{host}:{server.server_address[1]}"
     try:
         yield server
     finally:
