@@ -27,6 +27,10 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from pydantic import PrivateAttr
 
 
+class GenerationStopped(Exception):
+    """Raised in llama.cpp's token callback once nobody reads the stream any more."""
+
+
 class LocalGGUF(CustomLLM):
     model_path: str
     context_window: int = 4096
@@ -84,8 +88,11 @@ class LocalGGUF(CustomLLM):
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         pieces: queue.Queue[str | Exception | None] = queue.Queue()
+        stop = threading.Event()
 
         def on_chunk(chunk: dict) -> None:
+            if stop.is_set():  # raising from the callback is how llama.cpp's loop is stopped
+                raise GenerationStopped
             for choice in chunk.get("choices", []):
                 content = (choice.get("delta") or {}).get("content")
                 if content:
@@ -97,6 +104,8 @@ class LocalGGUF(CustomLLM):
                     self._server.handle_chat_completions(
                         self._request(messages, True, **kwargs), on_chunk
                     )
+            except GenerationStopped:
+                pass
             except Exception as error:  # surfaced in the consumer's thread
                 pieces.put(error)
             finally:
@@ -106,13 +115,16 @@ class LocalGGUF(CustomLLM):
 
         def generate() -> ChatResponseGen:
             text = ""
-            while (piece := pieces.get()) is not None:
-                if isinstance(piece, Exception):
-                    raise piece
-                text += piece
-                yield ChatResponse(
-                    message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=piece
-                )
+            try:
+                while (piece := pieces.get()) is not None:
+                    if isinstance(piece, Exception):
+                        raise piece
+                    text += piece
+                    yield ChatResponse(
+                        message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=piece
+                    )
+            finally:  # the reader stopped (or finished): the model stops at its next token
+                stop.set()
 
         return generate()
 

@@ -18,6 +18,7 @@ from dataclasses import replace
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from rag.answer.base import AnswerContext, Answerer, Draft, last_of
+from rag.answer.contract import complete_enough, hold_to
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.text import first_sentence
 
@@ -81,13 +82,21 @@ class LLMAnswerer(Answerer):
     def stream(self, context: AnswerContext) -> Iterator[str | Draft]:
         order, short = self.reading_order(context)
         reordered = replace(context, passages=[context.passages[i] for i in order])
-        text = ""
-        for chunk in self.llm.stream_chat(self.messages(reordered), max_tokens=self.max_tokens):
-            delta = chunk.delta or ""
-            text += delta
-            if delta:
-                yield delta
-        draft = to_draft(renumber(text, order))
+        text, pieces = "", 0
+        generation = self.llm.stream_chat(self.messages(reordered), max_tokens=self.max_tokens)
+        try:
+            for chunk in generation:
+                delta = chunk.delta or ""
+                text += delta
+                pieces += 1
+                if delta:
+                    yield delta
+                if complete_enough(text):  # the rest would be repeats or past the contract
+                    break
+        finally:
+            getattr(generation, "close", lambda: None)()  # stops the model, not only our reading
+        # One streamed piece per token: as many as allowed means the limit cut it off.
+        draft = to_draft(renumber(text, order), cut_off=pieces >= self.max_tokens)
         if short and short.lower() in first_sentence(draft.text).lower():
             draft.short_answer = short
         yield draft
@@ -131,8 +140,12 @@ def renumber(text: str, order: list[int]) -> str:
     return MARKER.sub(original, text)
 
 
-def to_draft(text: str) -> Draft:
+def to_draft(text: str, *, cut_off: bool = False) -> Draft:
+    """The model's text as a draft: NOT IN SOURCES is a refusal; anything else is held to the
+    answer contract (rag.answer.contract) before verification."""
     cleaned = text.strip()
     if not cleaned or NOT_IN_SOURCES.lower() in cleaned.lower():
         return Draft(text="", refused=True, debug={"raw": text})
-    return Draft(text=cleaned, debug={"raw": text})
+    held = hold_to(cleaned, cut_off=cut_off)
+    debug = {"raw": text, "left_out": held.left_out}
+    return Draft(text=held.text, refused=not held.text, debug=debug)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -136,3 +137,42 @@ def test_llm_reads_the_passages_in_the_readers_order_and_keeps_its_short_answer(
     # ...and the answer's [n] is the retrieval number of the passage that says it.
     assert answer.citations and answer.citations[0].chunk_id == best_passage.chunk_id
     assert answer.short_answer == "Rafael Grossi"
+
+
+@pytest.fixture(scope="module")
+def festival_engine(tmp_path_factory):
+    from tests.support.articles import write_all
+
+    root = tmp_path_factory.mktemp("llm-news")
+    write_all(root / "news")
+    ingest([SAMPLE, root / "news"], rag.load_settings(data_dir=root / "lib"))
+    return rag.open_engine(root / "lib", answerer="llm", llm_max_tokens=256)
+
+
+def test_smollm2_repetition_is_stopped_and_held_to_the_contract(festival_engine):
+    """SmolLM2 repeats its three festival sentences until the token limit and ends mid-word
+    (issue #12: "repeated one sentence 8 times and ended on a fragment")."""
+    from rag.answer import contract
+    from rag.text import sentence_spans
+
+    question = "What happened at the jazz festival?"
+    llm = festival_engine.answerer("llm")
+    context = festival_engine.answer_context(question, as_of="2024-12-31")
+    order, _ = llm.reading_order(context)  # the prompt exactly as the answerer builds it
+    prompt = llm.messages(replace(context, passages=[context.passages[i] for i in order]))
+    unchecked = "".join(
+        c.delta or "" for c in llm.llm.stream_chat(prompt, max_tokens=llm.max_tokens)
+    )
+    said = [unchecked[s:e] for s, e in sentence_spans(unchecked)]
+    assert len(said) > len(set(said)), "the model no longer repeats itself: pick a new case"
+    assert not contract.finished(said[-1])  # ...and stops on a fragment
+
+    answer = festival_engine.ask(question, as_of="2024-12-31")
+    raw = answer.debug["answerer"]["raw"]
+    assert len(raw) < len(unchecked) / 2  # generation was stopped, not run to the limit
+    assert not answer.refused
+    sentences = [answer.text[s:e] for s, e in sentence_spans(answer.text)]
+    assert 1 <= len(sentences) <= contract.MAX_SENTENCES
+    assert len(contract.MARKER.sub("", answer.text).split()) <= contract.MAX_WORDS
+    assert len({contract._key(s) for s in sentences}) == len(sentences)
+    assert contract.finished(sentences[-1])
