@@ -323,6 +323,8 @@ def ingest(
             if sync:
                 run.sync([Path(name) for name in names if not is_url(name) and Path(name).is_dir()])
             run.summary.seconds = round(time.perf_counter() - run._started, 3)
+            # "unchanged" must not read as "all is well" when the vectors are gone.
+            run.summary.notes.extend(f"the library is damaged: {p}" for p in library.damage())
             library.log_run(started_at, names, run.summary.to_dict())
             return run.summary
     finally:

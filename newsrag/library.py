@@ -1,4 +1,5 @@
-"""The library's own commands: ``ask``; ``list``, ``show`` and ``delete`` articles; ``stats``."""
+"""The library's own commands: ``ask``; ``list``, ``show`` and ``delete`` articles; ``stats``;
+``repair``."""
 
 from __future__ import annotations
 
@@ -78,7 +79,16 @@ def _print_source(
 
 
 def _open(ctx: typer.Context) -> rag.Library:
-    return rag.open_library(rag.load_settings(**ctx.obj))
+    """The library, after saying on stderr what is damaged (these commands read only the
+    docstore, so they still work; `ask` and `ui` refuse)."""
+    library = rag.open_library(rag.load_settings(**ctx.obj))
+    warn_if_damaged(library)
+    return library
+
+
+def warn_if_damaged(library: rag.Library) -> None:
+    for problem in library.damage():
+        err.print(f"[bold yellow]warning:[/] {problem}", highlight=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -173,9 +183,11 @@ def stats(
         bool, typer.Option("--check", help="Also verify that docstore and Chroma agree")
     ] = False,
 ) -> None:
-    """Library summary: articles, chunks, sources, date range."""
-    with _open(ctx) as library:
+    """Library summary: articles, chunks, sources, date range, damage."""
+    with rag.open_library(rag.load_settings(**ctx.obj)) as library:
         summary = library.stats()
+        summary["read_only"] = library.read_only
+        summary["damage"] = library.damage()
         if check:
             summary["problems"] = library.check()
     if as_json:
@@ -183,8 +195,28 @@ def stats(
         return
     table = Table(show_header=False, box=None)
     for key, value in summary.items():
-        shown = "none" if key == "problems" and not value else value
+        shown = "none" if key in ("problems", "damage") and not value else value
         table.add_row(f"[bold]{key}[/]", str(shown if shown is not None else "unknown"))
     out.print(table)
-    if check and summary["problems"]:
+    if summary["damage"] or (check and summary["problems"]):
         raise typer.Exit(1)
+
+
+@app.command()
+def repair(ctx: typer.Context) -> None:
+    """Rebuild the vectors and keyword index from the article texts (resumable)."""
+    settings = rag.load_settings(**ctx.obj)
+    with rag.open_library(settings) as library:
+        before = library.damage()
+        for problem in before:
+            err.print(f"found: {problem}", highlight=False, soft_wrap=True)
+
+        def progress(done: int, total: int) -> None:
+            err.print(f"restored {done}/{total} vectors", highlight=False)
+
+        report = rag.repair_library(library, settings, on_progress=progress)
+        left = library.damage() + library.check()
+    out.print(report.line(), highlight=False)
+    for problem in left:
+        err.print(f"[bold red]still wrong:[/] {problem}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if left else 0)

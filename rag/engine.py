@@ -30,7 +30,7 @@ from rag.models import LocalEmbedding, embedding_model
 from rag.plan import QueryError, QueryPlan, normalise_question, plan_query
 from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
-from rag.store import Library
+from rag.store import DamagedLibrary, Library
 from rag.types import Answer
 
 __all__ = ["REFUSAL", "NewsQueryEngine", "QueryError", "open_engine"]
@@ -184,11 +184,15 @@ def open_engine(
 
     ``overrides`` are settings (``top_k=8``, ``answerer="llm"``, ``llm_base_url=...``); or pass
     a whole ``settings`` object. Raises ``LibraryError`` with a clear message if the library is
-    missing.
+    missing, and ``DamagedLibrary`` if its vectors disagree with its docstore (`newsrag
+    repair` fixes that).
     """
     if settings is None:
         settings = load_settings(data_dir=data_dir, **overrides)
     library = Library(settings, create=False)
+    # Answering from half a library would look fine and be wrong: refuse, and say the fix.
+    if problems := library.damage():
+        raise DamagedLibrary(f"the library at {library.data_dir} is damaged: {'; '.join(problems)}")
     model = embedding_model(settings)
     library.check_embedding(settings.embed_model)
     library.search_indexes()  # build or load them now, not on the first question

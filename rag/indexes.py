@@ -6,10 +6,15 @@ before releasing the write lock, and a reader that finds them stale does it on d
 build goes to its own ``<data_dir>/bm25/gen-<N>`` folder, renamed into place when complete:
 readers never see half an index, and a crash mid-build leaves only a ``.tmp`` folder that the
 next build removes. Processes share the folder; each keeps the current generation in memory.
+
+The folder is a cache of what the docstore says: a saved index that can't be read or doesn't
+hold the docstore's chunk count is rebuilt, and one that can't be written (a read-only library)
+lives in memory only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -37,16 +42,27 @@ _lock = threading.Lock()
 _current: dict[Path, SearchIndexes] = {}  # per index root, in this process
 
 
-def search_indexes(root: Path, generation: int, table: Callable[[], ChunkTable]) -> SearchIndexes:
-    """The indexes of ``generation``: in memory, loaded from ``root``, or built from ``table``."""
+def search_indexes(
+    root: Path, generation: int, table: Callable[[], ChunkTable], chunk_count: int
+) -> SearchIndexes:
+    """The indexes of ``generation``: in memory, loaded from ``root``, or built from ``table``.
+    ``chunk_count``: the docstore's, which a loaded index must hold."""
     key = root.resolve()
     with _lock:
         cached = _current.get(key)
         if cached is not None and cached.generation == generation:
             return cached
-        indexes = _load(root, generation) or _build(root, generation, table())
+        indexes = _load(root, generation, chunk_count) or _build(root, generation, table())
         _current[key] = indexes
         return indexes
+
+
+def forget(root: Path) -> None:
+    """Drop the saved and in-memory indexes under ``root``: the next use rebuilds them."""
+    with _lock:
+        _current.pop(root.resolve(), None)
+        for folder in root.glob("gen-*") if root.is_dir() else ():
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _folder(root: Path, generation: int) -> Path:
@@ -57,6 +73,12 @@ def _build(root: Path, generation: int, table: ChunkTable) -> SearchIndexes:
     indexes = SearchIndexes(
         generation, ChunkCatalog.from_table(table), KeywordIndex.build(table.ids, table.texts)
     )
+    with contextlib.suppress(OSError):  # a read-only library: the build lives in memory only
+        _save(root, generation, table, indexes)
+    return indexes
+
+
+def _save(root: Path, generation: int, table: ChunkTable, indexes: SearchIndexes) -> None:
     root.mkdir(parents=True, exist_ok=True)
     target = _folder(root, generation)
     if table.ids and not target.exists():
@@ -73,15 +95,21 @@ def _build(root: Path, generation: int, table: ChunkTable) -> SearchIndexes:
     for old in root.iterdir():
         if old != target and (old.name.startswith("gen-") and ".tmp-" not in old.name):
             shutil.rmtree(old, ignore_errors=True)
-    return indexes
 
 
-def _load(root: Path, generation: int) -> SearchIndexes | None:
+def _load(root: Path, generation: int, chunk_count: int) -> SearchIndexes | None:
+    """The saved indexes of ``generation``; None when missing, unreadable or not of
+    ``chunk_count`` chunks (then they are rebuilt: they derive from the docstore)."""
     folder = _folder(root, generation)
     if not (folder / CATALOG_FILE).is_file():
         return None
-    saved = json.loads((folder / CATALOG_FILE).read_text())
-    table = ChunkTable(ids=saved["ids"], texts=[], days=saved["days"], sources=saved["sources"])
-    return SearchIndexes(
-        generation, ChunkCatalog.from_table(table), KeywordIndex.load(folder, saved["ids"])
-    )
+    try:
+        saved = json.loads((folder / CATALOG_FILE).read_text())
+        if len(saved["ids"]) != chunk_count:
+            raise ValueError("chunk count differs from the docstore's")
+        table = ChunkTable(ids=saved["ids"], texts=[], days=saved["days"], sources=saved["sources"])
+        keyword = KeywordIndex.load(folder, saved["ids"])
+    except Exception:  # any damage to a cache means: build it again (in its place, if writable)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return SearchIndexes(generation, ChunkCatalog.from_table(table), keyword)

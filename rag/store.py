@@ -12,25 +12,35 @@ Write order for a batch (see ``commit``):
   2. Chroma upsert of the new chunks
   3. one SQLite transaction: article row, its chunk rows, journal -= new, journal += old
   4. Chroma delete of the old chunks, journal -= old
+
+A library the process can't write (a read-only mount, another user's files) opens for reading:
+SQLite read-only, Chroma from a private copy (it writes on open), search indexes in memory;
+writes raise ``ReadOnlyLibrary``. Damage is named (``DamagedLibrary``, ``Library.damage``) and
+what derives from the docstore can be rebuilt (``rebuild_vectors``, ``newsrag repair``).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
+import os
+import shutil
 import sqlite3
+import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from rag import offline as _offline  # noqa: F401
 from rag.catalog import ChunkTable
 from rag.errors import NewsragError
-from rag.indexes import SearchIndexes, search_indexes
+from rag.indexes import SearchIndexes, forget, search_indexes
 from rag.lexicon import Weights
 from rag.settings import Settings
 from rag.types import Article, Chunk, Passage, day_number
@@ -100,6 +110,29 @@ class LibraryError(NewsragError, RuntimeError):
     """The library cannot be opened or used as configured."""
 
 
+class ReadOnlyLibrary(LibraryError):
+    """A write (ingest, delete, repair) to a library this process can only read."""
+
+
+class DamagedLibrary(LibraryError):
+    """The library's files are damaged or disagree; the message names them and the fix."""
+
+
+REPAIR_HINT = "run `newsrag repair` to rebuild them from the article texts"
+RESTORE_ADVICE = (
+    "restore the library folder from a backup, or move it away and ingest the articles again "
+    "(the vectors and keyword index are rebuilt from library.sqlite, but nothing rebuilds it)"
+)
+_TABLES = {"articles", "chunks", "chroma_journal", "meta", "ingest_runs"}
+
+
+def _writable(folder: Path, docstore: Path) -> bool:
+    """Can this process write the library? (access() also says no on a read-only mount)"""
+    if docstore.exists() and not os.access(docstore, os.W_OK):
+        return False
+    return os.access(folder, os.W_OK) if folder.exists() else True
+
+
 def chunk_ids(article_id: str, version: str, count: int) -> list[str]:
     return [f"{article_id}-{version[:10]}-{index}" for index in range(count)]
 
@@ -145,32 +178,59 @@ class Library:
     def __init__(self, settings: Settings, *, create: bool = True):
         self.settings = settings
         self.data_dir = settings.data_dir
-        if create:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        elif not settings.docstore_path.is_file():
+        path = settings.docstore_path
+        if not create and not path.is_file():
             raise LibraryError(f"no library at {self.data_dir} (run `newsrag ingest` first)")
-        self._db = sqlite3.connect(
-            settings.docstore_path,
-            check_same_thread=False,
-            isolation_level=None,
-            timeout=BUSY_TIMEOUT_S,
-        )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        if path.is_file() and path.stat().st_size == 0:
+            raise DamagedLibrary(f"{path} is empty (0 bytes), not a library; {RESTORE_ADVICE}")
+        self.read_only = not _writable(self.data_dir, path)
+        if create and not self.read_only:
+            try:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise LibraryError(f"cannot create {self.data_dir}: {error.strerror}") from None
+        if create and self.read_only and not path.is_file():
+            raise ReadOnlyLibrary(f"cannot create a library in {self.data_dir}: read-only")
         self._db_lock = threading.RLock()
         self._collection: Any = None
-        self._check_schema()
-        if self.journal_size():
+        self._chroma_copy: Path | None = None
+        try:
+            self._db = self._connect(path)
+            self._check_schema()
+        except sqlite3.OperationalError as error:
+            raise LibraryError(f"cannot open {path}: {error}") from None
+        except sqlite3.DatabaseError as error:
+            raise DamagedLibrary(f"{path} is damaged ({error}); {RESTORE_ADVICE}") from None
+        if self.journal_size() and not self.read_only:
             with self.writing():
                 self.recover()
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        options: dict[str, Any] = {
+            "check_same_thread": False, "isolation_level": None, "timeout": BUSY_TIMEOUT_S,
+        }  # fmt: skip
+        if self.read_only:
+            # immutable: a WAL library closed cleanly has no -shm file, and a read-only
+            # folder can't get one; nothing can change files nobody may write.
+            uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
+            db = sqlite3.connect(uri, uri=True, **options)
+        else:
+            db = sqlite3.connect(path, **options)
+        db.row_factory = sqlite3.Row
+        if not self.read_only:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(_SCHEMA)
+        return db
 
     # ------------------------------------------------------------------ plumbing
     def close(self) -> None:
         with self._db_lock:
             self._db.close()
+        if self._chroma_copy is not None:
+            shutil.rmtree(self._chroma_copy, ignore_errors=True)
+            self._chroma_copy = None
 
     def __enter__(self) -> Library:
         return self
@@ -180,7 +240,8 @@ class Library:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._db_lock:
+        self._refuse_if_read_only()
+        with self._db_lock, self._damage_named():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -197,6 +258,7 @@ class Library:
         is released, so no caller has to remember to, and the next question doesn't wait. A
         block that fails (or is interrupted) leaves that to the next reader.
         """
+        self._refuse_if_read_only()
         lock_path = self.data_dir / ".write.lock"
         with open(lock_path, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -208,8 +270,28 @@ class Library:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise ReadOnlyLibrary(
+                f"the library at {self.data_dir} is read-only for this process: it can be "
+                "read (ask, list, show, stats) but not changed"
+            )
+
+    @contextlib.contextmanager
+    def _damage_named(self) -> Iterator[None]:
+        """A damaged docstore found mid-use (a truncated file reads fine until the missing
+        page) is named like one found on open."""
+        try:
+            yield
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as error:
+            raise DamagedLibrary(
+                f"{self.settings.docstore_path} is damaged ({error}); {RESTORE_ADVICE}"
+            ) from None
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._db_lock:
+        with self._db_lock, self._damage_named():
             return self._db.execute(sql, params).fetchall()
 
     def _meta(self, key: str) -> str | None:
@@ -217,15 +299,21 @@ class Library:
         return rows[0]["value"] if rows else None
 
     def _check_schema(self) -> None:
+        tables = {row["name"] for row in self._query("SELECT name FROM sqlite_master")}
+        if missing := _TABLES - tables:
+            raise DamagedLibrary(
+                f"{self.settings.docstore_path} is not a newsrag library (no "
+                f"{', '.join(sorted(missing))} table); {RESTORE_ADVICE}"
+            )
         version = self._meta("schema_version")
-        if version is None:
+        if version is None and not self.read_only:
             with self._transaction() as db:
                 db.execute(
                     "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
                 )
                 db.execute("INSERT OR IGNORE INTO meta VALUES ('generation', '0')")
-        elif int(version) > SCHEMA_VERSION:
+        elif version is not None and int(version) > SCHEMA_VERSION:
             raise LibraryError(f"{self.data_dir} was written by a newer newsrag (schema {version})")
 
     @property
@@ -236,6 +324,12 @@ class Library:
     def check_embedding(self, model_name: str) -> None:
         """A library's vectors only make sense with the model that made them."""
         recorded = self._meta("embed_model")
+        if self.read_only:
+            if recorded not in (None, model_name) and self.article_count():
+                raise LibraryError(
+                    f"{self.data_dir} was embedded with {recorded!r}, not {model_name!r}"
+                )
+            return
         if recorded is None or not self.article_count():
             with self._transaction() as db:
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('embed_model', ?)", (model_name,))
@@ -273,21 +367,42 @@ class Library:
                 raise LibraryError(
                     f"Chroma server at {self.settings.chroma_url} is unreachable ({error})"
                 ) from None
-        else:
-            client = chromadb.PersistentClient(
-                path=str(self.settings.chroma_dir), settings=chroma_settings
+        try:
+            if not self.settings.chroma_url:
+                client = chromadb.PersistentClient(
+                    path=str(self._chroma_path()), settings=chroma_settings
+                )
+            # embedding_function=None: we always pass our own vectors. Chroma's default
+            # function would download a model the first time anything arrived without one.
+            return client.get_or_create_collection(
+                self.settings.collection,
+                embedding_function=None,
+                metadata={"hnsw:space": "cosine"},
             )
-        # embedding_function=None: we always pass our own vectors. Chroma's default function
-        # would download a model the first time anything arrived without one.
-        return client.get_or_create_collection(
-            self.settings.collection,
-            embedding_function=None,
-            metadata={"hnsw:space": "cosine"},
-        )
+        except Exception as error:
+            raise DamagedLibrary(
+                f"the vectors in {self.vector_store} cannot be opened ({error}); {REPAIR_HINT}"
+            ) from None
+
+    def _chroma_path(self) -> Path:
+        """Where Chroma opens the vectors: the library's folder, or for a read-only library a
+        private copy (Chroma writes to its own database on open), removed on close or exit."""
+        if not self.read_only:
+            return self.settings.chroma_dir
+        if self._chroma_copy is None:
+            copy = Path(tempfile.mkdtemp(prefix="newsrag-read-only-"))
+            atexit.register(shutil.rmtree, copy, ignore_errors=True)
+            if self.settings.chroma_dir.is_dir():
+                shutil.copytree(self.settings.chroma_dir, copy / "chroma")
+            self._chroma_copy = copy
+        return self._chroma_copy / "chroma"
 
     # ------------------------------------------------------------------ reads
     def article_count(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM articles")[0]["n"])
+
+    def chunk_count(self) -> int:
+        return int(self._query("SELECT COUNT(*) AS n FROM chunks")[0]["n"])
 
     def journal_size(self) -> int:
         return int(self._query("SELECT COUNT(*) AS n FROM chroma_journal")[0]["n"])
@@ -402,7 +517,9 @@ class Library:
     def search_indexes(self) -> SearchIndexes:
         """The chunk catalogue and keyword index of the library as it is now (see
         ``rag.indexes``): built when the generation has moved on, else loaded or cached."""
-        return search_indexes(self.settings.bm25_dir, self.generation, self.chunk_table)
+        return search_indexes(
+            self.settings.bm25_dir, self.generation, self.chunk_table, self.chunk_count()
+        )
 
     def term_weights(self) -> Weights:
         """How rare a (stemmed) term is in the library (idf): what citation support weighs."""
@@ -428,6 +545,90 @@ class Library:
             "embed_model": self._meta("embed_model"),
             "generation": self.generation,
         }
+
+    @property
+    def vector_store(self) -> str:
+        """Where the vectors live, as a person would look for them."""
+        return self.settings.chroma_url or str(self.settings.chroma_dir)
+
+    def damage(self) -> list[str]:
+        """Cheap checks (counts, no id lists) that every opener runs; each problem names what
+        is wrong and what to run. The keyword index needs none: it rebuilds itself."""
+        committed = self.chunk_count()
+        try:
+            stored = self.collection.count()
+        except DamagedLibrary as error:
+            return [str(error)]
+        except LibraryError:  # a Chroma server that is down: not damage, and not repairable
+            raise
+        except Exception as error:
+            return [f"the vectors in {self.vector_store} cannot be read ({error}); {REPAIR_HINT}"]
+        if stored < committed:  # a healthy library has at least one vector per passage
+            return [
+                f"{committed - stored} of {committed} passages have no vectors in "
+                f"{self.vector_store}; {REPAIR_HINT}"
+            ]
+        return []
+
+    def vector_differences(self) -> tuple[list[str], list[str]]:
+        """(committed chunks without a vector, vectors without a committed chunk), by id."""
+        committed = [row["id"] for row in self._query("SELECT id FROM chunks ORDER BY id")]
+        in_chroma = set(self.collection.get(include=[])["ids"])
+        known = set(committed)
+        return [i for i in committed if i not in in_chroma], sorted(in_chroma - known)
+
+    def restore_vectors(
+        self, ids: Sequence[str], encode: Callable[[list[str]], list[list[float]]]
+    ) -> None:
+        """Embed committed chunks again from their stored text and put them in Chroma.
+        Idempotent (an upsert of what the docstore says), so an interrupted repair resumes."""
+        articles: dict[str, Article] = {}
+        chunks: list[tuple[Article, Chunk]] = []
+        for offset in range(0, len(ids), ID_BATCH):
+            batch = list(ids[offset : offset + ID_BATCH])
+            marks = ",".join("?" * len(batch))
+            rows = self._query(
+                f"SELECT id, article_id, chunk_index, start, end, embed_text FROM chunks "
+                f"WHERE id IN ({marks})",
+                batch,
+            )
+            for row in rows:
+                article = articles.get(row["article_id"]) or self.get(row["article_id"])
+                if article is None:
+                    continue
+                articles[article.id] = article
+                chunk = Chunk(
+                    id=row["id"], article_id=article.id, index=row["chunk_index"],
+                    start=row["start"], end=row["end"],
+                    text=article.body[row["start"] : row["end"]], embed_text=row["embed_text"],
+                )  # fmt: skip
+                chunks.append((article, chunk))
+        if not chunks:
+            return
+        self.collection.upsert(
+            ids=[c.id for _, c in chunks],
+            embeddings=encode([c.embed_text for _, c in chunks]),
+            documents=[c.text for _, c in chunks],
+            metadatas=[chunk_metadata(a, c) for a, c in chunks],
+        )
+
+    def drop_vectors(self, ids: Sequence[str]) -> None:
+        for offset in range(0, len(ids), ID_BATCH):
+            self.collection.delete(ids=list(ids[offset : offset + ID_BATCH]))
+
+    def set_aside_vector_store(self) -> Path | None:
+        """Move a local Chroma folder that can't be opened out of the way (kept, renamed, for
+        a post-mortem); the next use starts an empty one. None for a Chroma server."""
+        if self.settings.chroma_url or not self.settings.chroma_dir.exists():
+            return None
+        aside = self.data_dir / f"chroma.damaged-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+        self.settings.chroma_dir.rename(aside)
+        self._collection = None
+        return aside
+
+    def rebuild_keyword_index(self) -> SearchIndexes:
+        forget(self.settings.bm25_dir)
+        return self.search_indexes()
 
     def check(self) -> list[str]:
         """Disagreements between docstore and Chroma (empty list = consistent)."""

@@ -22,6 +22,7 @@ from ui.uploads import collect
 
 ASSETS = Path(__file__).parent / "assets"
 log = logging.getLogger("newsrag.ui")
+READ_ONLY = "This library is read-only here: articles can be searched but not added or deleted."
 UNEXPECTED = "Something went wrong on the server while answering; its log has the details."
 
 
@@ -183,6 +184,7 @@ class LibraryTab:
 
     def run_ingest(self, files, urls, progress: gr.Progress | None = None) -> dict[str, Any]:
         """Take uploads and URLs into the library; returns the summary (also the API's reply)."""
+        self.refuse_if_read_only()
         batch = collect(
             files, urls, self.space.settings.data_dir / "uploads", self.space.settings.max_file_mb
         )
@@ -237,7 +239,12 @@ class LibraryTab:
         title, article_id = event.row_value[0], event.row_value[4]
         return article_id, gr.Button(value=f"Delete “{title[:60]}”", interactive=True)
 
+    def refuse_if_read_only(self) -> None:
+        if self.space.library.read_only:
+            raise gr.Error(READ_ONLY)
+
     def delete(self, article_id: str, query: str):
+        self.refuse_if_read_only()
         if article_id:
             rag.delete_articles(self.space.library, [article_id])
         table, stats, header, sources, *_ = self.refreshed(query=query)

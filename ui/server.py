@@ -66,14 +66,21 @@ def check_bind(host: str, credentials: list[tuple[str, str]], insecure_no_auth: 
 def prepare_library(
     settings: Settings, seed: Path | None, say: Callable[[str], None] = print
 ) -> None:
-    """Create the library if missing; fill an empty one from ``seed`` (default: the sample)."""
+    """Create the library if missing; fill an empty one from ``seed`` (default: the sample).
+
+    A library whose files exist but can't be read raises (``rag.DamagedLibrary`` names the
+    file) before anything is seeded: an unreadable library is never mistaken for an empty one.
+    """
     library = rag.open_library(settings, create=True)
     try:
         empty = library.stats()["articles"] == 0
+        read_only = library.read_only
     finally:
         library.close()
     seed = seed or (SAMPLE_LIBRARY if SAMPLE_LIBRARY.is_dir() else None)
-    if empty and seed is not None:
+    if empty and read_only:
+        say(f"The library at {settings.data_dir} is empty and read-only: nothing to answer from.")
+    elif empty and seed is not None:
         say(f"The library is empty: adding the articles in {seed} ...")
         summary = ingest([str(seed)], settings)
         say(summary.line())
