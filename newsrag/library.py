@@ -38,6 +38,9 @@ def ask(
     llm_base_url: Annotated[
         str | None, typer.Option(help="OpenAI-compatible server for --answerer llm")
     ] = None,
+    all_dates: Annotated[
+        bool, typer.Option("--all-dates", help="Ignore time words and --since/--until")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON")] = False,
 ) -> None:
     """Ask a question; the answer cites the exact sentences it comes from."""
@@ -47,8 +50,9 @@ def ask(
     rag.read_question(question, settings, as_of=as_of, since=since, until=until)
     engine = rag.open_engine(settings=settings)
     answer = engine.ask(
-        question, as_of=as_of, sources=source, since=since, until=until, answerer=answerer
-    )
+        question, as_of=as_of, sources=source, since=since, until=until, answerer=answerer,
+        all_dates=all_dates,
+    )  # fmt: skip
     if as_json:
         print(answer.to_json())
         return
@@ -59,6 +63,13 @@ def ask(
     for citation in answer.citations:
         _print_source(citation.n, citation.title, citation.source, citation.published_date,
                       citation.url, citation.quote)  # fmt: skip
+    if answer.refused:
+        out.print(f"[dim]searched: {answer.searched.describe()}[/]", highlight=False)
+        if answer.searched.narrowed:
+            out.print("[dim]to search every date and source: --all-dates, without --source[/]",
+                      highlight=False)  # fmt: skip
+        if not answer.closest:
+            out.print("[dim]No article came close.[/]")
     if answer.refused and answer.closest:
         out.print("\n[dim]These come closest:[/]")
         for number, passage in enumerate(answer.closest, 1):

@@ -22,6 +22,7 @@ _LAZY = {
     "Article": "rag.types",
     "Citation": "rag.types",
     "Passage": "rag.types",
+    "SearchScope": "rag.types",
     "NewsQueryEngine": "rag.engine",
     "REFUSAL": "rag.compose",
     "QueryError": "rag.plan",

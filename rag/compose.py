@@ -11,13 +11,18 @@ from typing import Any
 
 from rag.answer.base import AnswerContext, Draft
 from rag.cite import verify
+from rag.lexicon import Weights, terms
 from rag.plan import QueryPlan
 from rag.retrieve import SearchResult
 from rag.text import first_sentence
-from rag.types import Answer, Passage, Similarity
+from rag.types import Answer, Passage, SearchScope, Similarity
 
 REFUSAL = "The articles in the library don't answer this question."
 CLOSEST_ARTICLES = 3  # a refusal lists this many of the nearest articles, one passage each
+# A "closest" article must hold this share of what makes the question specific (its terms,
+# weighted by rarity): nearest by rank alone listed the Doomsday Clock for a question about a
+# Russian missile strike. Half: the question's rarest word, or most of its ordinary ones.
+CLOSEST_MIN_SHARE = 0.5
 
 
 def compose_answer(
@@ -43,6 +48,7 @@ def compose_answer(
         "question": plan.question,
         "answerer": answerer,
         "as_of": plan.as_of,
+        "searched": search_scope(plan, search),
         "retrieved": search.passages,
         "debug": debug,
     }
@@ -50,11 +56,11 @@ def compose_answer(
         debug["answerer"] = draft.debug
         common |= {"confidence": draft.confidence, "withheld_text": draft.withheld_text}
     if draft is None or draft.refused or not draft.text.strip():
-        return refusal(context.passages, common)
+        return refusal(plan.retrieval_query, context, common)
     verified = verify(draft.text, context.passages, context.weight, similarity)
     debug["verification"] = {"dropped": verified.dropped, "moved": verified.moved}
     if verified.refused:
-        return refusal(context.passages, common)
+        return refusal(plan.retrieval_query, context, common)
     # The short answer leads the answer, so the answer must start with the sentence that says
     # it: verification may have dropped or moved that sentence.
     short = draft.short_answer
@@ -68,10 +74,52 @@ def compose_answer(
     )
 
 
-def refusal(passages: list[Passage], common: dict[str, Any]) -> Answer:
-    """ "The articles don't answer", with the first passage of the nearest articles."""
+def search_scope(plan: QueryPlan, search: SearchResult) -> SearchScope:
+    """What the search was limited to, in a person's terms."""
+    filters = search.filters or plan.filters
+    return SearchScope(
+        published_from=filters.first_day,
+        published_to=filters.last_day,
+        time_expression=plan.window.expression if plan.window else None,
+        widened=search.widened,
+        sources=list(filters.sources or []),
+    )
+
+
+# Words of the asking, not of the topic (bm25s's 33 stopwords leave them in): "What did the
+# mayor do?" is about "mayor" alone.
+ASKING_WORDS = frozenset(
+    terms(
+        "what who whom whose which when where why how did do does were has have had tell me "
+        "about happened happen say said news latest"
+    )
+)
+
+
+def key_terms(question: str, passages: list[Passage]) -> set[str]:
+    """The question's topic terms that the retrieved passages know at all (a word no passage
+    holds can't make one of them closer than another)."""
+    wanted = set(terms(question)) - ASKING_WORDS
+    seen = {term for p in passages for term in terms(f"{p.title} {p.text}")}
+    return wanted & seen
+
+
+def shares_key_terms(keys: set[str], text: str, weight: Weights) -> bool:
+    """Does ``text`` hold at least CLOSEST_MIN_SHARE of ``keys``, weighted by rarity?"""
+    total = sum(weight(term) for term in keys)
+    found = keys & set(terms(text))
+    return total > 0 and sum(weight(term) for term in found) >= CLOSEST_MIN_SHARE * total
+
+
+def refusal(question: str, context: AnswerContext, common: dict[str, Any]) -> Answer:
+    """ "The articles don't answer", with the first passage of the nearest articles that share
+    the question's key terms (none: nothing close was found)."""
+    keys = key_terms(question, context.passages)
     best_per_article: dict[str, Passage] = {}
-    for passage in passages:  # in rank order: the first passage of each article
-        best_per_article.setdefault(passage.article_id, passage)
+    for passage in context.passages:  # in rank order: the first passage of each article
+        if passage.article_id not in best_per_article and shares_key_terms(
+            keys, f"{passage.title} {passage.text}", context.weight
+        ):
+            best_per_article[passage.article_id] = passage
     closest = list(best_per_article.values())[:CLOSEST_ARTICLES]
     return Answer(text=REFUSAL, refused=True, closest=closest, **common)

@@ -62,13 +62,17 @@ class NewsQueryEngine(CustomQueryEngine):
         since: date | str | None = None,
         until: date | str | None = None,
         answerer: str | None = None,
+        all_dates: bool = False,
     ) -> Answer:
+        """The verified answer. ``all_dates``: ignore the question's time expression and
+        since/until (every date up to ``as_of``), as a refusal's retry does."""
         return last_of(
             self.stream(
-                question, as_of=as_of, sources=sources, since=since, until=until, answerer=answerer
+                question, as_of=as_of, sources=sources, since=since, until=until,
+                answerer=answerer, all_dates=all_dates,
             ),
             Answer,
-        )
+        )  # fmt: skip
 
     def stream(
         self,
@@ -79,6 +83,7 @@ class NewsQueryEngine(CustomQueryEngine):
         since: date | str | None = None,
         until: date | str | None = None,
         answerer: str | None = None,
+        all_dates: bool = False,
     ) -> Iterator[str | Answer]:
         """Text pieces while the answer is produced, then the verified ``Answer``.
 
@@ -88,7 +93,7 @@ class NewsQueryEngine(CustomQueryEngine):
         started = time.perf_counter()
         plan = plan_query(
             question, self.library, self.settings,
-            as_of=as_of, sources=sources, since=since, until=until,
+            as_of=as_of, sources=sources, since=since, until=until, all_dates=all_dates,
         )  # fmt: skip
         chosen = self.answerer(answerer)
         search = self.retriever.search_plan(plan)

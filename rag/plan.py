@@ -103,6 +103,7 @@ def read_question(
     as_of: date | str | None = None,
     since: date | str | None = None,
     until: date | str | None = None,
+    all_dates: bool = False,
 ) -> QuestionInputs:
     """Everything about a question that can be checked before the library or a model is
     opened; ``QueryError`` names the first bad input. (The command line calls this first, so a
@@ -112,6 +113,8 @@ def read_question(
     first, last = parse_day(since, "since"), parse_day(until, "until")
     if first and last and first > last:
         raise QueryError(f"since ({first}) is after until ({last})")
+    if all_dates:  # "search all dates": every publication date up to as_of
+        return QuestionInputs(question, day, None, None, None)
     # An explicit date range replaces what a time expression would say.
     try:
         window = None if (first or last) else resolve_time_expression(question, day)
@@ -129,9 +132,13 @@ def plan_query(
     sources: Sequence[str] | None = None,
     since: date | str | None = None,
     until: date | str | None = None,
+    all_dates: bool = False,
 ) -> QueryPlan:
-    """The plan for one question; ``QueryError`` names the first bad input."""
-    inputs = read_question(question, settings, as_of=as_of, since=since, until=until)
+    """The plan for one question; ``QueryError`` names the first bad input. ``all_dates``:
+    ignore the time expression and since/until (a refusal's "search all dates")."""
+    inputs = read_question(
+        question, settings, as_of=as_of, since=since, until=until, all_dates=all_dates
+    )
     question, day, first, last = inputs.question, inputs.as_of, inputs.first_day, inputs.last_day
     window = inputs.window
     if library.article_count() == 0:

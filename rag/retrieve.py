@@ -50,6 +50,7 @@ class SearchResult:
     # one, or None when every window came back empty and the search ran without one.
     searched_window: DateWindow | None = None
     widened: bool = False
+    filters: SearchFilters | None = None  # what this search was limited to
 
     def widened_to(self) -> dict[str, str] | str | None:
         """How the answer's debug info reports widening: None, the window, or "none"."""
@@ -229,7 +230,9 @@ class HybridRetriever(BaseRetriever):
         retried ``WIDENING`` times wider, then dropped (the result says so)."""
         window = plan.window
         if window is None or window.use == "boost":
-            return self.search(plan.retrieval_query, plan.filters)
+            result = self.search(plan.retrieval_query, plan.filters)
+            result.filters = plan.filters
+            return result
         attempts = [window] + [window.widened(f, plan.as_of) for f in WIDENING] + [None]
         for attempt in attempts:
             trial = dataclasses.replace(plan.filters)  # every filter kept; only the days change
@@ -238,6 +241,7 @@ class HybridRetriever(BaseRetriever):
                 trial.first_day, trial.last_day = first, min(last, plan.filters.last_day or last)
             result = self.search(plan.retrieval_query, trial)
             result.searched_window, result.widened = attempt, attempt is not window
+            result.filters = trial
             if result.passages:
                 return result
         return result

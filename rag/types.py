@@ -83,6 +83,40 @@ class Citation(BaseModel):
     passage_start: int = 0
 
 
+class SearchScope(BaseModel):
+    """What was searched for an answer, so a person can see why an article was not used and
+    widen the search (``ask(..., all_dates=True, sources=None)``)."""
+
+    published_from: date | None = None  # inclusive; None: no lower bound
+    published_to: date | None = None  # inclusive; at most the answer's as_of
+    time_expression: str | None = None  # the question's words that set the dates ("this week")
+    # The expression's own dates held nothing, so wider ones were searched (or, when every
+    # wider window was empty too, all dates: published_from is then None).
+    widened: bool = False
+    sources: list[str] = Field(default_factory=list)  # [] = every source
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything beyond "as of" limited the search (a retry could find more)."""
+        return self.published_from is not None or bool(self.sources)
+
+    def describe(self) -> str:
+        """One line for people: "articles published 2023-01-14 to 2023-01-20 ("this week")"."""
+        if self.published_from and self.published_to:
+            dates = f"published {self.published_from} to {self.published_to}"
+        elif self.published_from:
+            dates = f"published since {self.published_from}"
+        elif self.published_to:
+            dates = f"published up to {self.published_to}"
+        else:
+            dates = "of any date"
+        if self.time_expression:
+            how = "widened from" if self.widened else "from"
+            dates += f" ({how} \u201c{self.time_expression}\u201d)"
+        where = f" from {', '.join(self.sources)}" if self.sources else ""
+        return f"articles {dates}{where}"
+
+
 class Answer(BaseModel):
     """What ``engine.ask`` returns. ``model_dump(mode="json")`` is JSON-safe."""
 
@@ -95,6 +129,7 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)  # ms per stage
     answerer: str = "extractive"
     as_of: date | None = None
+    searched: SearchScope = Field(default_factory=SearchScope)
     # How sure the answerer was, on the scale of its refusal threshold (None: no calibrated
     # score, as with an LLM, or nothing was retrieved).
     confidence: float | None = None

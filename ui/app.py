@@ -21,6 +21,8 @@ from ui import render
 from ui.uploads import collect
 
 ASSETS = Path(__file__).parent / "assets"
+# How often an open page asks whether the library changed: one small SQLite read per page.
+LIBRARY_POLL_S = 5.0
 log = logging.getLogger("newsrag.ui")
 READ_ONLY = "This library is read-only here: articles can be searched but not added or deleted."
 UNEXPECTED = "Something went wrong on the server while answering; its log has the details."
@@ -87,10 +89,13 @@ class ChatTab:
     def __init__(self, space: Workspace):
         self.space = space
 
-    def respond(self, message, messages, answers, sections, since, until, as_of, sources, answerer):
-        """Stream one turn: outputs are (textbox, chatbot, answers, sections, panel, export)."""
+    def respond(self, message, messages, answers, sections, since, until, as_of, sources, answerer,
+                all_dates=False):  # fmt: skip
+        """Stream one turn: outputs are (textbox, chatbot, answers, sections, panel, export,
+        retry button). ``all_dates``: the refusal's retry (every date, every source)."""
+        skip = gr.skip()
         if not (message or "").strip():
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield skip, skip, skip, skip, skip, skip, skip
             return
         turn = len(answers)
         before = [*messages, {"role": "user", "content": render.markdown_text(message)}]
@@ -98,14 +103,16 @@ class ChatTab:
         def reply(content: str) -> list[dict[str, str]]:  # a new list per update
             return [*before, {"role": "assistant", "content": content}]
 
-        yield "", reply("*Searching the library…*"), answers, sections, gr.skip(), gr.skip()
+        hidden = gr.Button(visible=False)
+        yield "", reply("*Searching the library…*"), answers, sections, skip, skip, hidden
         history = [(a["question"], a["text"]) for a in answers]
         options = {
             "as_of": _day(as_of),
-            "since": _day(since),
-            "until": _day(until),
-            "sources": list(sources or []) or None,
+            "since": None if all_dates else _day(since),
+            "until": None if all_dates else _day(until),
+            "sources": None if all_dates else (list(sources or []) or None),
             "answerer": answerer or None,
+            "all_dates": all_dates,
         }
         partial, final = "", None
         try:
@@ -113,12 +120,12 @@ class ChatTab:
                 if isinstance(piece, str):
                     partial += piece
                     shown = reply(render.streaming_message(partial))
-                    yield gr.skip(), shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                    yield skip, shown, skip, skip, skip, skip, skip
                 else:
                     final = piece
         except Exception as error:  # say what is wrong in plain words, keep the conversation
             shown = reply(render.error_message(plain_words(error)))
-            yield gr.skip(), shown, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield skip, shown, skip, skip, skip, skip, skip
             return
         data = final.model_dump(mode="json")
         answers = [*answers, data]
@@ -134,7 +141,17 @@ class ChatTab:
             sections,
             render.sources_panel(sections),
             gr.DownloadButton(value=self.export(answers), interactive=True),
+            gr.Button(visible=final.refused and final.searched.narrowed),
         )
+
+    def retry(self, messages, answers, sections, as_of, answerer):
+        """The last question again, over every date and source (shown after a refusal that
+        had a date window or sources)."""
+        if not answers:
+            yield (gr.skip(),) * 7
+            return
+        yield from self.respond(answers[-1]["question"], messages, answers, sections, None,
+                                None, as_of, None, answerer, all_dates=True)  # fmt: skip
 
     @staticmethod
     def export(answers: list[dict[str, Any]]) -> str:
@@ -145,6 +162,8 @@ class ChatTab:
 
     @staticmethod
     def clear():
+        """A new conversation: messages, sources, export, follow-up context and retry, all
+        together (the trash icon and "New conversation" both)."""
         return (
             [],
             [],
@@ -152,6 +171,7 @@ class ChatTab:
             render.sources_panel([]),
             gr.DownloadButton(value=None, interactive=False),
             "",
+            gr.Button(visible=False),
         )
 
 
@@ -232,6 +252,16 @@ class LibraryTab:
             None if clear_inputs else gr.skip(),
             "" if clear_inputs else gr.skip(),
         )
+
+    def poll(self, seen: int, query: str = ""):
+        """(generation, table, stats, header, sources filter) if the library changed since the
+        page saw generation ``seen`` (in this process or another: a CLI ingest, a poller),
+        else skips. On page load ``seen`` is -1: everything is read fresh."""
+        generation = self.space.library.generation
+        if generation == seen:
+            return (gr.skip(),) * 5
+        table, stats, header, sources, *_ = self.refreshed(query=query)
+        return generation, table, stats, header, sources
 
     @staticmethod
     def select(event: gr.SelectData):
@@ -316,6 +346,10 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                             autofocus=True,
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                    retry = gr.Button(
+                        "Search all dates and sources", size="sm", visible=False,
+                        elem_id="nr-retry",
+                    )  # fmt: skip
                     with gr.Row():
                         new = gr.Button("New conversation", size="sm")
                         export = gr.DownloadButton(
@@ -381,13 +415,16 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, answers, sections, since, until, as_of, source_filter,
                        answerer]  # fmt: skip
-        chat_outputs = [question, chatbot, answers, sections, panel, export]
+        chat_outputs = [question, chatbot, answers, sections, panel, export, retry]
         for trigger in (question.submit, send.click):
             trigger(chat.respond, chat_inputs, chat_outputs, api_visibility="private")
-        new.click(
-            chat.clear, None, [chatbot, answers, sections, panel, export, question],
-            api_visibility="private",
-        )  # fmt: skip
+        retry.click(chat.retry, [chatbot, answers, sections, as_of, answerer], chat_outputs,
+                    api_visibility="private")  # fmt: skip
+        cleared = [chatbot, answers, sections, panel, export, question, retry]
+        new.click(chat.clear, None, cleared, api_visibility="private")
+        # The chat's own trash icon used to empty the messages only: the next "he" still
+        # meant the cleared conversation's person.
+        chatbot.clear(chat.clear, None, cleared, api_visibility="private")
 
         changed = [table, stats, header, source_filter, files, urls]
         add.click(library.add, [files, urls], [result, *changed], api_visibility="private",
@@ -401,6 +438,16 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
             api_visibility="private",
             concurrency_id="library-write",
             concurrency_limit=1,
+        )
+
+        # Header, stats, table and sources filter are read when the page loads and whenever
+        # the library's generation moves (changes by other processes included).
+        seen = gr.State(-1)
+        current = [seen, table, stats, header, source_filter]
+        poll = {"api_visibility": "private", "queue": False}  # never waits behind questions
+        app.load(library.poll, [seen, search], current, **poll)
+        gr.Timer(LIBRARY_POLL_S).tick(
+            library.poll, [seen, search], current, show_progress="hidden", **poll
         )
 
         gr.api(api.ask, api_name="ask")

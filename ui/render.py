@@ -15,6 +15,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
+import rag
+
 CITATION_MARKER = re.compile(r"\[(\d+)\]")
 # Markdown punctuation; & < > are HTML-escaped instead (a backslash can't escape an entity).
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
@@ -71,12 +73,25 @@ def answer_message(answer: dict[str, Any], turn: int) -> str:
     message = "".join(pieces).strip()
     if answer.get("short_answer"):
         message = f"**{markdown_text(answer['short_answer'])}**\n\n{message}"
-    return message
+    scope = searched_line(answer, always=False)
+    return f"{message}\n\n{scope}" if scope else message
+
+
+def searched_line(answer: dict[str, Any], *, always: bool) -> str:
+    """What was searched (dates, the words that set them, sources): always for a refusal, for
+    an answer only when something narrowed the search."""
+    scope = answer.get("searched") or {}
+    narrowed = bool(scope.get("published_from") or scope.get("sources"))
+    if not (always or narrowed or scope.get("time_expression")):
+        return ""
+    description = markdown_text(rag.SearchScope.model_validate(scope).describe())
+    return f'<span class="searched">Searched {description}.</span>'
 
 
 def refusal_message(answer: dict[str, Any], turn: int) -> str:
     closest = answer.get("closest") or []
     lines = ['<span class="refusal">Not in the library</span>', "", markdown_text(answer["text"])]
+    lines += ["", searched_line(answer, always=True)]
     if closest:
         lines += ["", "The articles don't say; these come closest:", ""]
         for n, passage in enumerate(closest, 1):
@@ -84,6 +99,8 @@ def refusal_message(answer: dict[str, Any], turn: int) -> str:
             day = markdown_text(day_label(passage.get("published_date")))
             link = f'<a class="cite" href="#{source_anchor(turn, n)}">[{n}]</a>'
             lines.append(f"- {link} {title} ({day})")
+    else:
+        lines += ["", "No article in the library comes close."]
     return "\n".join(lines)
 
 

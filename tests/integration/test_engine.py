@@ -61,7 +61,35 @@ def test_question_the_articles_cannot_answer_is_refused(sample_engine):
     answer = sample_engine.ask("What is the capital of Australia?")
     assert answer.refused and answer.citations == []
     assert answer.text == "The articles in the library don't answer this question."
-    assert answer.closest  # the closest passages are offered with the refusal
+    # Nothing in the library shares the question's key terms: no "closest" list of unrelated
+    # articles (issue #13: a missile-strike question was shown the Doomsday Clock).
+    assert answer.closest == []
+
+
+def test_a_refusal_lists_only_articles_that_share_the_key_terms(news_engine):
+    answer = news_engine.ask("What is the mayor's favourite food?", as_of="2024-06-01")
+    assert answer.refused
+    assert [p.title for p in answer.closest] == ["Harbour bridge reopens after two-year repair"]
+
+
+def test_the_answer_says_what_was_searched_and_all_dates_searches_everything(news_engine):
+    answer = news_engine.ask("Who cut the ribbon this week?", as_of="2024-06-01")
+    scope = answer.searched
+    assert scope.time_expression == "this week" and scope.widened
+    assert scope.published_to == date(2024, 6, 1)
+    assert "widened from \u201cthis week\u201d" in scope.describe()
+    narrowed = news_engine.ask(
+        "Who cut the ribbon?", as_of="2024-06-01", since="2024-05-01",
+        sources=["Millbrook Courier"],
+    )  # fmt: skip
+    assert narrowed.refused and narrowed.searched.narrowed
+    assert narrowed.searched.published_from == date(2024, 5, 1)
+    assert narrowed.searched.sources == ["Millbrook Courier"]
+    everything = news_engine.ask(
+        "Who cut the ribbon?", as_of="2024-06-01", since="2024-05-01", all_dates=True
+    )
+    assert everything.searched.published_from is None and not everything.searched.narrowed
+    assert any(p.title.startswith("Harbour bridge") for p in everything.retrieved)
 
 
 def test_llamaindex_query_returns_response_with_cited_source_nodes(sample_engine):

@@ -32,7 +32,12 @@ def test_ask_answers_the_seed_questions_with_citations(client, question, expecte
 def test_ask_refuses_what_the_library_does_not_say(client):
     answer = client.predict("What is the capital of Australia?", api_name="/ask")
     assert answer["refused"] and answer["citations"] == []
-    assert answer["closest"]
+    assert answer["closest"] == []  # no article shares its key terms
+    assert answer["searched"]["published_to"] and answer["searched"]["sources"] == []
+    near = client.predict("What is the mayor's favourite food?", api_name="/ask")
+    assert near["refused"] and [p["title"] for p in near["closest"]] == [
+        "Harbour bridge reopens after two-year repair"
+    ]
 
 
 def test_ask_takes_filters(client):

@@ -71,10 +71,11 @@ def test_ask_cite_open_the_source_follow_up_export(page, ui_url, artifacts):
     assert page.locator('section[data-turn="0"]').is_visible()
     assert page.locator('section[data-turn="1"]').is_hidden()
 
-    ask(page, "What is the capital of Australia?", turn=3)
+    ask(page, "What is the mayor's favourite food?", turn=3)
     third = page.locator(BOT).nth(2)
     assert third.locator(".refusal").is_visible()
     assert "these come closest" in third.inner_text()
+    assert "Searched articles published up to" in third.inner_text()
     assert page.locator('section[data-turn="2"] .src-card.closest').count() >= 1
 
     with page.expect_download() as download:
@@ -167,4 +168,37 @@ def test_filters_in_the_page_reach_the_engine(page, ui_url):
     as_of.press("Enter")
     ask(page, "Who cut the ribbon?", turn=2)
     assert "Tom Becker" in page.locator(BOT).nth(1).inner_text()
+    assert page.errors == []
+
+
+def test_the_page_follows_library_changes_made_by_another_process(page, ui_url, ui_settings,
+                                                                   tmp_path):  # fmt: skip
+    """Header, stats, sources filter and table used to be fixed when the server started."""
+    import rag
+    from ingest import ingest
+
+    page.goto(ui_url)
+    header = page.locator("#nr-header .stats")
+    header.wait_for()
+    before = int(re.match(r"([\d,]+) article", header.inner_text()).group(1).replace(",", ""))
+    story = tmp_path / "kiln.md"
+    story.write_text("---\ntitle: Pottery kiln opens in old mill\nsource: Mill Gazette\n"
+                     "date: 2024-02-11\n---\nA pottery kiln opened in the old mill on Sunday.\n")  # fmt: skip
+    ingest([story], ui_settings)  # this test's process, not the server's
+    try:
+        page.wait_for_function(
+            "n => document.querySelector('#nr-header .stats').innerText.startsWith(n + ' article')",
+            arg=str(before + 1),
+            timeout=60_000,  # a poll every LIBRARY_POLL_S; generous for a loaded machine
+        )
+        page.get_by_role("tab", name="Library").click()
+        page.locator("#nr-table").get_by_text("Pottery kiln opens in old mill").wait_for()
+    finally:
+        with rag.open_library(ui_settings) as library:
+            removed = [a.id for a in library.articles() if a.source == "Mill Gazette"]
+            rag.delete_articles(library, removed)
+    page.wait_for_function(
+        "() => !document.querySelector('#nr-table').innerText.includes('Pottery kiln')",
+        timeout=60_000,
+    )
     assert page.errors == []

@@ -64,7 +64,7 @@ def test_filters_reach_the_engine_and_bad_ones_are_explained(chat):
 
 def test_an_empty_question_changes_nothing(chat):
     updates = turn(chat, "   ")
-    assert updates == [tuple(gr.skip() for _ in range(6))]
+    assert updates == [tuple(gr.skip() for _ in range(7))]
 
 
 def test_a_control_character_question_is_cleaned_not_a_raw_exception(chat):
@@ -83,3 +83,29 @@ def test_an_unexpected_failure_is_logged_and_shown_in_plain_words(chat, monkeypa
     assert "kaboom" not in message and "secret" not in message
     assert "went wrong on the server" in message
     assert "kaboom" in caplog.text  # the traceback is in the server's log
+
+
+def test_a_narrowed_refusal_says_what_was_searched_and_offers_a_wider_retry(chat):
+    refused = turn(chat, "Who cut the ribbon?", as_of="2024-06-01", since="2024-05-01")[-1]
+    answer = refused[2][0]
+    assert answer["refused"] and answer["searched"]["published_from"] == "2024-05-01"
+    assert (
+        "Searched articles published 2024\\-05\\-01 to 2024\\-06\\-01" in refused[1][-1]["content"]
+    )
+    assert refused[6].visible is True
+    retried = list(chat.retry(refused[1], refused[2], refused[3], "2024-06-01", None))[-1]
+    again = retried[2][-1]
+    assert (
+        again["question"] == "Who cut the ribbon?" and again["searched"]["published_from"] is None
+    )
+    assert any(c["title"].startswith("Harbour bridge") for c in again["citations"])
+    assert retried[6].visible is False
+
+
+def test_clear_resets_everything_the_conversation_holds():
+    from ui.app import ChatTab
+
+    messages, answers, sections, panel, export, question, retry = ChatTab.clear()
+    assert (messages, answers, sections, question) == ([], [], [], "")
+    assert "data-turn" not in panel and retry.visible is False
+    assert export.value is None and export.interactive is False
