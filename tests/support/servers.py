@@ -39,8 +39,14 @@ Route = tuple[int, str, bytes] | Callable[[], tuple[int, str, bytes]]
 class _Handler(BaseHTTPRequestHandler):
     routes: dict[str, Route] = {}  # noqa: RUF012  (set per server)
 
+    def do_POST(self) -> None:  # routes["POST /path"]; the request body is read and ignored
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(self.routes.get(f"POST {self.path}"))
+
     def do_GET(self) -> None:
-        route = self.routes.get(self.path)
+        self._answer(self.routes.get(self.path))
+
+    def _answer(self, route: Route | None) -> None:
         if route is None:
             status, kind, body = 404, "text/plain", b"not found"
         else:

@@ -59,3 +59,54 @@ def test_first_start_fills_an_empty_library_with_the_sample_and_serves_it(tmp_pa
     assert "added 1" in err
     assert "Traceback" not in err
     assert process.returncode == 0
+
+
+def test_ctrl_c_stops_without_waiting_for_an_answer_being_generated(tmp_path, web):
+    """Stopping used to wait for Gradio's 5 s server join and then for worker threads (over 60 s
+    on a loaded CI machine). Load-independent check: Ctrl-C arrives while an answer waits on
+    an LLM server that will not reply for minutes, and the process is gone long before."""
+    import threading
+
+    from gradio_client import Client
+
+    from ingest import ingest
+    from rag import load_settings
+    from tests.support import SAMPLE
+
+    release = threading.Event()
+    web.routes["/v1/models"] = (200, "application/json", b'{"object": "list", "data": []}')
+    web.routes["POST /v1/chat/completions"] = lambda: (release.wait(600), (500, "text/plain", b""))[
+        1
+    ]
+    ingest([SAMPLE], load_settings(data_dir=tmp_path / "lib"))
+    port = free_port()
+    process = subprocess.Popen(
+        [*NEWSRAG, "--data-dir", str(tmp_path / "lib"), "ui", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=subprocess_env(NEWSRAG_LLM_BACKEND="openai", NEWSRAG_LLM_BASE_URL=f"{web.url}/v1",
+                           NEWSRAG_LLM_TIMEOUT_S="600"),
+    )  # fmt: skip
+    outcome: dict[str, object] = {}
+
+    def ask() -> None:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        try:
+            outcome["answer"] = client.predict("Who leads Iran?", answerer="llm", api_name="/ask")
+        except Exception as error:
+            outcome["error"] = error
+
+    asking = threading.Thread(target=ask, daemon=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", process, seconds=180)
+        asking.start()
+        asking.join(3)  # the answer now waits on the LLM server, which holds it for 600 s
+        assert asking.is_alive(), f"the answer finished before Ctrl-C: {outcome}"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)  # far below the 600 s the answer would take
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    assert "answer" not in outcome
+    assert "stopping" in err and "Traceback" not in err
+    assert process.returncode == 0
