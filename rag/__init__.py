@@ -23,6 +23,7 @@ _LAZY = {
     "Citation": "rag.types",
     "Passage": "rag.types",
     "SearchScope": "rag.types",
+    "Retrieved": "rag.types",
     "NewsQueryEngine": "rag.engine",
     "REFUSAL": "rag.compose",
     "QueryError": "rag.plan",
@@ -91,9 +92,16 @@ def available_answerers(settings=None):
     return answer.available_answerers(settings or load_settings())
 
 
+def answerer_label(name, settings=None):
+    """How the chat window names answerer ``name`` ("LLM: SmolLM2-135M-Instruct-Q8_0")."""
+    answer = importlib.import_module("rag.answer")
+    return answer.answerer_label(name, settings or load_settings())
+
+
 __all__ = [
     "NewsragError",
     "Settings",
+    "answerer_label",
     "available_answerers",
     "delete_articles",
     "lazy_exports",

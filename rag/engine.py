@@ -31,7 +31,7 @@ from rag.plan import QueryError, QueryPlan, normalise_question, plan_query
 from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
 from rag.store import DamagedLibrary, Library
-from rag.types import Answer
+from rag.types import Answer, Retrieved
 
 __all__ = ["REFUSAL", "NewsQueryEngine", "QueryError", "open_engine"]
 
@@ -84,11 +84,13 @@ class NewsQueryEngine(CustomQueryEngine):
         until: date | str | None = None,
         answerer: str | None = None,
         all_dates: bool = False,
-    ) -> Iterator[str | Answer]:
-        """Text pieces while the answer is produced, then the verified ``Answer``.
+    ) -> Iterator[str | Retrieved | Answer]:
+        """``Retrieved`` once the passages are found, text pieces while the answer is produced,
+        then the verified ``Answer``.
 
-        For the LLM answerer the streamed text is the raw generation; the final Answer holds
-        the verified text (unsupported statements removed), which replaces it.
+        For the LLM answerer the streamed text is the raw generation, not yet verified: the
+        final Answer holds the verified text (unsupported statements removed), which replaces
+        it. Show it as unverified, or wait for the Answer.
         """
         started = time.perf_counter()
         plan = plan_query(
@@ -103,6 +105,8 @@ class NewsQueryEngine(CustomQueryEngine):
             "keyword": round(search.keyword_ms, 1),
         }
         context = self._context(plan, search)
+        articles = len({p.article_id for p in search.passages})
+        yield Retrieved(passages=len(search.passages), articles=articles, answerer=chosen.name)
         answer_started = time.perf_counter()
         draft = (yield from relay(chosen.stream(context))) if search.passages else None
         timings["answer"] = _ms(answer_started)
@@ -155,7 +159,7 @@ class NewsQueryEngine(CustomQueryEngine):
 
     def stream_chat(
         self, history: Sequence[Any], message: str, **options: Any
-    ) -> Iterator[str | Answer]:
+    ) -> Iterator[str | Retrieved | Answer]:
         """``chat`` as a stream: text pieces, then the ``Answer`` (as ``stream`` does)."""
         message = normalise_question(message, self.settings)
         pairs = conversation_pairs(history)

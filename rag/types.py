@@ -83,6 +83,14 @@ class Citation(BaseModel):
     passage_start: int = 0
 
 
+class Retrieved(BaseModel):
+    """A progress step of ``engine.stream``: the passages are found, the answerer starts."""
+
+    passages: int
+    articles: int
+    answerer: str
+
+
 class SearchScope(BaseModel):
     """What was searched for an answer, so a person can see why an article was not used and
     widen the search (``ask(..., all_dates=True, sources=None)``)."""

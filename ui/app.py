@@ -114,15 +114,25 @@ class ChatTab:
             "answerer": answerer or None,
             "all_dates": all_dates,
         }
-        partial, final = "", None
+        partial, final, found = "", None, None
         try:
             for piece in self.space.engine.stream_chat(history, message, **options):
-                if isinstance(piece, str):
+                if isinstance(piece, rag.Retrieved):
+                    found = piece
+                    label = rag.answerer_label(piece.answerer, self.space.settings)
+                    shown = reply(render.progress_message(piece, label, 0))
+                elif isinstance(piece, str) and found and found.answerer == "llm":
+                    # A model's draft is not shown before it is verified: a sentence read
+                    # now and taken back later misleads (or a refusal replaces it all).
                     partial += piece
+                    shown = reply(render.progress_message(found, label, len(partial.split())))
+                elif isinstance(piece, str):
+                    partial += piece  # extractive: sentences quoted verbatim from articles
                     shown = reply(render.streaming_message(partial))
-                    yield skip, shown, skip, skip, skip, skip, skip
                 else:
                     final = piece
+                    continue
+                yield skip, shown, skip, skip, skip, skip, skip
         except Exception as error:  # say what is wrong in plain words, keep the conversation
             shown = reply(render.error_message(plain_words(error)))
             yield skip, shown, skip, skip, skip, skip, skip
@@ -374,7 +384,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                             label="Sources (all if none chosen)",
                         )
                         answerer = gr.Radio(
-                            choices=answerers,
+                            choices=[(rag.answerer_label(n, settings), n) for n in answerers],
                             value=settings.answerer if settings.answerer in answerers
                             else "extractive",
                             label="Answerer",

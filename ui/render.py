@@ -101,6 +101,8 @@ def refusal_message(answer: dict[str, Any], turn: int) -> str:
             lines.append(f"- {link} {title} ({day})")
     else:
         lines += ["", "No article in the library comes close."]
+    if unverified := unverified_block(answer):
+        lines += ["", unverified]
     return "\n".join(lines)
 
 
@@ -110,6 +112,25 @@ def error_message(message: str) -> str:
 
 def streaming_message(partial: str) -> str:
     return markdown_text(partial) + " ▍"
+
+
+def progress_message(found: rag.Retrieved, answerer: str, words: int) -> str:
+    """While an answer is prepared: what was found, and who is writing (not what, yet)."""
+    passages = f"{found.passages} passage{'' if found.passages == 1 else 's'}"
+    articles = f"{found.articles} article{'' if found.articles == 1 else 's'}"
+    doing = f"{answerer} is writing" + (f" ({words} words so far)" if words else "")
+    return f"*Found {passages} in {articles} · {markdown_text(doing)}…*"
+
+
+def unverified_block(answer: dict[str, Any]) -> str:
+    """What an LLM wrote that verification removed entirely, collapsed and labelled."""
+    raw = str(((answer.get("debug") or {}).get("answerer") or {}).get("raw") or "").strip()
+    if answer.get("answerer") != "llm" or not raw:
+        return ""
+    return (
+        '<details class="unverified"><summary>What the model wrote (unverified: no article '
+        f"supports it)</summary>\n\n{markdown_text(raw)}\n\n</details>"
+    )
 
 
 # ------------------------------------------------------------------------- sources panel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.answer.base import AnswerContext, Answerer, Draft
@@ -61,11 +62,26 @@ def available_answerers(settings: Settings) -> list[str]:
     return names
 
 
+def answerer_label(name: str, settings: Settings) -> str:
+    """How a person should see answerer ``name``: the LLM by its model's name."""
+    if name != "llm":
+        return "Extractive (quotes the articles)"
+    if settings.llm_backend == "openai":
+        return f"LLM: {settings.llm_model} at {settings.llm_base_url}"
+    from rag.models import ModelNotFoundError, bundled_gguf_path
+
+    try:
+        return f"LLM: {Path(settings.llm_gguf or bundled_gguf_path()).stem}"
+    except ModelNotFoundError:
+        return "LLM"
+
+
 __all__ = [
     "AnswerContext",
     "Answerer",
     "AnswererError",
     "Draft",
+    "answerer_label",
     "available_answerers",
     "build_answerer",
     "build_scorer",

@@ -23,7 +23,8 @@ def ask(page, question: str, turn: int) -> None:
             const bots = document.querySelectorAll(selector);
             if (bots.length < turn) return false;
             const last = bots[turn - 1].innerText;
-            return !last.includes("Searching the library") && !last.includes("▍");
+            return !last.includes("Searching the library") && !last.includes("▍")
+                && !last.includes("is writing");
         }""",
         arg=[BOT, turn],
         timeout=60_000,

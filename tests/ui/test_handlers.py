@@ -29,16 +29,28 @@ def turn(chat, question, answers=(), sections=(), **filters):
     )  # fmt: skip
 
 
-def test_llm_answers_stream_token_by_token_then_settle_on_the_verified_text(chat):
+def test_llm_drafts_are_not_shown_before_they_are_verified(chat):
+    """The window used to stream SmolLM2's raw text and then replace it (with a refusal, at
+    worst). Now: what was found and who is writing, then only the verified answer."""
     updates = turn(chat, "Who heads the U.N. nuclear watchdog?", answerer="llm")
-    messages = [u[1] for u in updates]
-    streamed = [m[-1]["content"] for m in messages[1:-1]]
-    assert len(streamed) >= 3 and all(text.endswith("▍") for text in streamed)
-    final = messages[-1][-1]["content"]
-    assert "▍" not in final
+    progress = [u[1][-1]["content"] for u in updates[1:-1]]
+    assert progress and all(p.startswith("*Found ") for p in progress)
+    assert "LLM: " in progress[0] and "is writing" in progress[0]
+    assert len(progress) >= 3 and "words so far" in progress[-1]  # tokens arrived meanwhile
     answers = updates[-1][2]
     assert answers[0]["answerer"] == "llm"
-    assert final == render.answer_message(answers[0], 0)  # the verified answer replaced the stream
+    raw = answers[0]["debug"]["answerer"]["raw"]
+    assert raw.strip() and all(raw[:40] not in p for p in progress)  # never the raw text
+    final = updates[-1][1][-1]["content"]
+    assert final == render.answer_message(answers[0], 0)  # the verified answer
+
+
+def test_a_refused_llm_draft_is_shown_collapsed_as_unverified():
+    refused = {"refused": True, "text": "The articles in the library don't answer this question.",
+               "answerer": "llm", "debug": {"answerer": {"raw": "The mayor is Bob [1]."}},
+               "searched": {}, "closest": []}  # fmt: skip
+    message = render.answer_message(refused, 0)
+    assert '<details class="unverified">' in message and "The mayor is Bob" in message
 
 
 def test_follow_ups_use_the_conversation(chat):
