@@ -50,6 +50,7 @@ class IngestSummary:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # "location: reason", one per failure
     notes: list[str] = field(default_factory=list)  # "location: note", e.g. summary-only entries
+    titles: list[str] = field(default_factory=list)  # of the articles added or updated
 
     @property
     def ok(self) -> bool:
@@ -241,6 +242,7 @@ class IngestRun:
                 self.summary.updated += 1
             else:
                 self.summary.added += 1
+            self.summary.titles.append(pending.article.title)
         self.summary.chunks_embedded += len(texts)
         self._queue, self._queued_chunks = [], 0
 

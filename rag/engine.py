@@ -165,6 +165,10 @@ class NewsQueryEngine(CustomQueryEngine):
         pairs = conversation_pairs(history)
         chosen = self.answerer(options.get("answerer"))
         standalone = chosen.rewrite(pairs, message) or rewrite_follow_up(pairs, message)
+        if len(standalone) > self.settings.max_question_chars:
+            # The limit is on what the person wrote (checked above), not on the context the
+            # rewrite added: a long rewrite falls back to their own words.
+            standalone = message
         for piece in self.stream(standalone, **options):
             if isinstance(piece, Answer):
                 piece.debug["standalone_question"] = standalone

@@ -49,6 +49,13 @@ def _day(value: Any) -> str | None:
     return str(value).strip()[:10] or None
 
 
+def _text(content: Any) -> str:
+    """A chat message's text: Gradio hands messages back as lists of typed parts."""
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -104,7 +111,7 @@ class ChatTab:
             return [*before, {"role": "assistant", "content": content}]
 
         hidden = gr.Button(visible=False)
-        yield "", reply("*Searching the library…*"), answers, sections, skip, skip, hidden
+        yield "", reply(render.SEARCHING), answers, sections, skip, skip, hidden
         history = [(a["question"], a["text"]) for a in answers]
         options = {
             "as_of": _day(as_of),
@@ -171,6 +178,15 @@ class ChatTab:
         return str(path)
 
     @staticmethod
+    def stopped(messages):
+        """After Stop: the unfinished reply says it was stopped (nothing half-made remains)."""
+        messages = list(messages or [])
+        last = messages[-1] if messages else {}
+        if last.get("role") == "assistant" and render.in_progress(_text(last.get("content"))):
+            messages[-1] = {"role": "assistant", "content": render.STOPPED}
+        return messages, gr.Button(visible=False)
+
+    @staticmethod
     def clear():
         """A new conversation: messages, sources, export, follow-up context and retry, all
         together (the trash icon and "New conversation" both)."""
@@ -220,7 +236,7 @@ class LibraryTab:
         )
         result: dict[str, Any] = {"added": 0, "updated": 0, "unchanged": 0,
                                   "failed": len(batch.problems), "errors": list(batch.problems),
-                                  "notes": []}  # fmt: skip
+                                  "notes": [], "titles": []}  # fmt: skip
         if batch.inputs:
             position = {name: i for i, name in enumerate(batch.inputs)}
 
@@ -232,8 +248,9 @@ class LibraryTab:
             summary = ingest(batch.inputs, self.space.settings, on_progress=on_progress)
             for key in ("added", "updated", "unchanged", "failed"):
                 result[key] += getattr(summary, key)
-            result["errors"] += summary.errors
-            result["notes"] = summary.notes
+            result["errors"] += [batch.as_uploaded(e) for e in summary.errors]
+            result["notes"] = [batch.as_uploaded(n) for n in summary.notes]
+            result["titles"] = summary.titles
         return result
 
     def add(self, files, urls, progress=gr.Progress()):  # noqa: B008  (Gradio's injection idiom)
@@ -247,7 +264,8 @@ class LibraryTab:
             f"Added {result['added']}, updated {result['updated']}, unchanged "
             f"{result['unchanged']}, failed {result['failed']}."
         )
-        items = [f'<li class="failed">{render.html_text(e)}</li>' for e in result["errors"]]
+        items = [f'<li class="added">{render.html_text(t)}</li>' for t in result["titles"]]
+        items += [f'<li class="failed">{render.html_text(e)}</li>' for e in result["errors"]]
         items += [f"<li>{render.html_text(n)}</li>" for n in result["notes"]]
         html = f'<div class="ingest-result">{counts}<ul>{"".join(items)}</ul></div>'
         return html, *self.refreshed(clear_inputs=True)
@@ -356,6 +374,8 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                             autofocus=True,
                         )
                         send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                        stop = gr.Button("Stop", variant="stop", scale=1, min_width=80,
+                                         visible=False, elem_id="nr-stop")  # fmt: skip
                     retry = gr.Button(
                         "Search all dates and sources", size="sm", visible=False,
                         elem_id="nr-retry",
@@ -426,10 +446,25 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         chat_inputs = [question, chatbot, answers, sections, since, until, as_of, source_filter,
                        answerer]  # fmt: skip
         chat_outputs = [question, chatbot, answers, sections, panel, export, retry]
+        # While an answer is prepared, a Stop button cancels it (shown only then).
+        show_stop = {"fn": lambda: gr.Button(visible=True), "outputs": stop, "queue": False,
+                     "api_visibility": "private"}  # fmt: skip
+        hide_stop = {**show_stop, "fn": lambda: gr.Button(visible=False)}
+        answering = []
         for trigger in (question.submit, send.click):
-            trigger(chat.respond, chat_inputs, chat_outputs, api_visibility="private")
-        retry.click(chat.retry, [chatbot, answers, sections, as_of, answerer], chat_outputs,
-                    api_visibility="private")  # fmt: skip
+            event = trigger(**show_stop).then(
+                chat.respond, chat_inputs, chat_outputs, api_visibility="private"
+            )
+            answering.append(event)
+            event.then(**hide_stop)
+        event = retry.click(**show_stop).then(
+            chat.retry, [chatbot, answers, sections, as_of, answerer], chat_outputs,
+            api_visibility="private",
+        )  # fmt: skip
+        answering.append(event)
+        event.then(**hide_stop)
+        stop.click(ChatTab.stopped, chatbot, [chatbot, stop], cancels=answering, queue=False,
+                   api_visibility="private")  # fmt: skip
         cleared = [chatbot, answers, sections, panel, export, question, retry]
         new.click(chat.clear, None, cleared, api_visibility="private")
         # The chat's own trash icon used to empty the messages only: the next "he" still

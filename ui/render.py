@@ -110,6 +110,15 @@ def error_message(message: str) -> str:
     return f'<span class="problem">Can\'t answer that</span>\n\n{markdown_text(message)}'
 
 
+STOPPED = "*Stopped before the answer was finished.*"
+SEARCHING = "*Searching the library…*"
+
+
+def in_progress(message: str) -> bool:
+    """Is this chat message one of the placeholders shown while an answer is prepared?"""
+    return message == SEARCHING or message.startswith("*Found ") or message.endswith(" ▍")
+
+
 def streaming_message(partial: str) -> str:
     return markdown_text(partial) + " ▍"
 

@@ -71,6 +71,15 @@ class Batch:
 
     inputs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # stored upload path -> the name the person uploaded: what messages must say (a server
+    # path means nothing to them and tells a stranger how the server is laid out)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def as_uploaded(self, message: str) -> str:
+        """``message`` with every stored upload path replaced by the uploaded name."""
+        for stored, name in self.names.items():
+            message = message.replace(stored, name)
+        return message
 
 
 def collect(files: list[str] | None, urls: str | None, folder: Path, max_mb: float) -> Batch:
@@ -78,7 +87,9 @@ def collect(files: list[str] | None, urls: str | None, folder: Path, max_mb: flo
     for item in files or []:
         path = Path(item)
         try:
-            batch.inputs.append(str(store_upload(path, path.name, folder, max_mb)))
+            stored = str(store_upload(path, path.name, folder, max_mb))
+            batch.inputs.append(stored)
+            batch.names[stored] = path.name
         except UploadError as error:
             batch.problems.append(str(error))
     for line in (urls or "").splitlines():

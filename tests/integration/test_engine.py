@@ -310,3 +310,15 @@ def test_the_latest_news_answers_a_question_without_time_words(recall_library):
         "Which carmaker was recalling SUVs over faulty airbags in 2019?", as_of="2023-03-17"
     )
     assert old.citations[0].title.startswith("Kia")
+
+
+def test_a_long_follow_up_is_measured_by_what_the_person_wrote(news_engine):
+    """Used to fail with "question is 1834 characters" when the rewrite added the previous
+    question to a 961-character follow-up."""
+    previous = "What did Mayor Tom Becker say about the bridge " + "and its repair " * 55 + "?"
+    follow_up = ("And what about the cost of it? " * 31).strip()
+    assert len(follow_up) < news_engine.settings.max_question_chars < len(previous + follow_up)
+    answer = news_engine.chat([(previous, "He cut the ribbon.")], follow_up, as_of="2024-06-01")
+    assert answer.question == follow_up
+    with pytest.raises(QueryError, match=r"question is 1\d{3} characters"):
+        news_engine.chat([], "x" * 1200)  # the person's own text is still held to the limit

@@ -112,10 +112,20 @@ def test_two_users_uploading_story_txt_get_two_articles(client, tmp_path):
     first = client.predict([handle_file(str(bakery))], "", api_name="/ingest")
     second = client.predict([handle_file(str(fire))], "", api_name="/ingest")
     assert (first["added"], second["added"], second["updated"]) == (1, 1, 0)
+    assert (first["titles"], second["titles"]) == (["Corner bakery reopens"],
+                                                   ["Warehouse fire on Dock Road"])  # fmt: skip
     assert_leads_with(
         client.predict("Who owns the corner bakery?", api_name="/ask"), "Greta Lindqvist"
     )
     assert_leads_with(client.predict("Who is the fire chief?", api_name="/ask"), "Omar Haddad")
+
+
+def test_upload_errors_name_the_uploaded_file_not_a_server_path(client, tmp_path, ui_settings):
+    empty = tmp_path / "notes.md"
+    empty.write_text("")
+    result = client.predict([handle_file(str(empty))], "", api_name="/ingest")
+    assert result["errors"] == ["notes.md: empty file"]
+    assert str(ui_settings.data_dir) not in " ".join(result["errors"])
 
 
 def test_uploads_over_the_size_limit_are_refused(client, tmp_path, ui_settings):

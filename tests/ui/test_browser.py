@@ -203,3 +203,32 @@ def test_the_page_follows_library_changes_made_by_another_process(page, ui_url, 
         timeout=60_000,
     )
     assert page.errors == []
+
+
+def test_stop_cancels_an_answer_being_written_and_a_refusal_offers_a_wider_search(page, ui_url):
+    page.goto(ui_url)
+    page.get_by_text("Filters").click()
+    page.get_by_text(re.compile(r"^LLM: ")).click()
+    box = page.locator("#nr-question textarea")
+    box.fill("Who heads the U.N. nuclear watchdog?")
+    box.press("Enter")
+    stop = page.locator("#nr-stop")
+    stop.wait_for(state="visible")
+    stop.click()
+    page.get_by_text("Stopped before the answer was finished.").wait_for(timeout=30_000)
+    stop.wait_for(state="hidden")
+
+    page.get_by_text("Extractive (quotes the articles)").click()
+    as_of = page.locator("#nr-as-of input")
+    as_of.fill("2024-06-01")
+    as_of.press("Enter")
+    since = page.locator("#nr-since input")
+    since.fill("2024-05-01")
+    since.press("Enter")
+    ask(page, "Who cut the ribbon?", turn=2)
+    refusal = page.locator(BOT).nth(1)
+    assert "Searched articles published 2024-05-01 to 2024-06-01" in refusal.inner_text()
+    page.locator("#nr-retry").click()
+    ask_done = page.locator(BOT).nth(2)
+    ask_done.get_by_text("Tom Becker").first.wait_for(timeout=60_000)
+    assert page.errors == []

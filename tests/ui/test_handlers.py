@@ -121,3 +121,15 @@ def test_clear_resets_everything_the_conversation_holds():
     assert (messages, answers, sections, question) == ([], [], [], "")
     assert "data-turn" not in panel and retry.visible is False
     assert export.value is None and export.interactive is False
+
+
+def test_stop_marks_only_an_unfinished_reply():
+    from ui.app import ChatTab
+
+    def assistant(text):
+        return {"role": "assistant", "content": [{"type": "text", "text": text}]}  # as Gradio
+
+    stopped, button = ChatTab.stopped([assistant("*Found 8 passages in 5 articles · LLM…*")])
+    assert stopped[-1]["content"] == render.STOPPED and button.visible is False
+    finished = [assistant("**Rafael Grossi** heads it [1].")]
+    assert ChatTab.stopped(finished)[0] == finished  # a finished answer stays as it is
