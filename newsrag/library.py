@@ -1,5 +1,5 @@
 """The library's own commands: ``ask``; ``list``, ``show`` and ``delete`` articles; ``stats``;
-``repair``."""
+``repair``; ``feedback``."""
 
 from __future__ import annotations
 
@@ -211,6 +211,15 @@ def stats(
     out.print(table)
     if summary["damage"] or (check and summary["problems"]):
         raise typer.Exit(1)
+
+
+@app.command()
+def feedback(ctx: typer.Context) -> None:
+    """Thumbs up/down given in the chat window, as JSON lines (question, as_of, answer, cited
+    article ids, helpful): the unhelpful ones are the eval's next cases."""
+    with _open(ctx) as library:
+        for row in library.feedback():
+            print(json.dumps(row, ensure_ascii=False))
 
 
 @app.command()

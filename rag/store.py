@@ -91,6 +91,18 @@ CREATE TABLE IF NOT EXISTS chroma_journal (
     PRIMARY KEY (article_id, version)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Thumbs up/down on answers in the chat window: what people found right or wrong, for the eval.
+CREATE TABLE IF NOT EXISTS feedback (
+    given_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    as_of TEXT,
+    answerer TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    short_answer TEXT,
+    refused INTEGER NOT NULL,
+    cited_article_ids TEXT NOT NULL,
+    helpful INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL,
@@ -738,6 +750,30 @@ class Library:
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
         self.recover()
         return removed
+
+    def record_feedback(self, answer: dict[str, Any], helpful: bool) -> None:
+        """A person's thumbs up (``helpful``) or down on ``answer`` (an Answer as JSON)."""
+        cited = sorted({c["article_id"] for c in answer.get("citations", [])})
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO feedback VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(), answer["question"], answer.get("as_of"), answer.get("answerer", ""),
+                    answer["text"], answer.get("short_answer"), int(bool(answer.get("refused"))),
+                    json.dumps(cited), int(helpful),
+                ),
+            )  # fmt: skip
+
+    def feedback(self) -> list[dict[str, Any]]:
+        """Every thumbs up/down, oldest first (``newsrag feedback`` exports them)."""
+        if "feedback" not in {r["name"] for r in self._query("SELECT name FROM sqlite_master")}:
+            return []  # a read-only library from before feedback existed
+        rows = self._query("SELECT * FROM feedback ORDER BY given_at, rowid")
+        return [
+            {**dict(row), "refused": bool(row["refused"]), "helpful": bool(row["helpful"]),
+             "cited_article_ids": json.loads(row["cited_article_ids"])}
+            for row in rows
+        ]  # fmt: skip
 
     def log_run(self, started_at: str, inputs: Sequence[str], summary: dict[str, Any]) -> None:
         with self._transaction() as db:

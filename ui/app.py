@@ -51,8 +51,12 @@ def _day(value: Any) -> str | None:
 
 def _text(content: Any) -> str:
     """A chat message's text: Gradio hands messages back as lists of typed parts."""
+    if isinstance(content, dict):
+        content = [content]
     if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        return "".join(
+            part.get("text", "") if isinstance(part, dict) else str(part) for part in content
+        )
     return str(content or "")
 
 
@@ -176,6 +180,19 @@ class ChatTab:
         path = folder / "newsrag-conversation.md"
         path.write_text(render.conversation_markdown(answers), encoding="utf-8")
         return str(path)
+
+    def feedback(self, answers, event: gr.LikeData):
+        """Thumbs up/down on an answer: stored in the library (``newsrag feedback``)."""
+        if event.liked is None:  # the thumb was taken back
+            return
+        said = _text(event.value)
+        for turn, answer in enumerate(answers or []):
+            if _text(render.answer_message(answer, turn)) == said:
+                try:
+                    self.space.library.record_feedback(answer, helpful=bool(event.liked))
+                except rag.ReadOnlyLibrary:
+                    gr.Info("This library is read-only here: the feedback was not stored.")
+                return
 
     @staticmethod
     def stopped(messages):
@@ -359,7 +376,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                         height="calc(100vh - 330px)",
                         min_height=360,
                         latex_delimiters=[],  # "$5 and $10" is money, not LaTeX
-                        feedback_options=None,
+                        feedback_options=("Like", "Dislike"),
                         buttons=["copy"],
                         placeholder="Ask about the news in your library. Answers cite the "
                         "sentence they come from.",
@@ -465,6 +482,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         event.then(**hide_stop)
         stop.click(ChatTab.stopped, chatbot, [chatbot, stop], cancels=answering, queue=False,
                    api_visibility="private")  # fmt: skip
+        chatbot.like(chat.feedback, answers, None, api_visibility="private")
         cleared = [chatbot, answers, sections, panel, export, question, retry]
         new.click(chat.clear, None, cleared, api_visibility="private")
         # The chat's own trash icon used to empty the messages only: the next "he" still

@@ -232,3 +232,34 @@ def test_stop_cancels_an_answer_being_written_and_a_refusal_offers_a_wider_searc
     ask_done = page.locator(BOT).nth(2)
     ask_done.get_by_text("Tom Becker").first.wait_for(timeout=60_000)
     assert page.errors == []
+
+
+def test_thumbs_up_and_down_are_stored_in_the_library(page, ui_url, ui_settings):
+    import json
+    import subprocess
+    import time
+
+    import rag
+    from tests.support import NEWSRAG, subprocess_env
+
+    def stored():
+        with rag.open_library(ui_settings) as library:
+            return [(f["question"], f["helpful"]) for f in library.feedback()]
+
+    before = stored()
+    page.goto(ui_url)
+    ask(page, "Who cut the ribbon?", turn=1)
+    page.locator(BOT).nth(0).hover()
+    page.get_by_role("button", name="Dislike").first.click()
+    deadline = time.monotonic() + 60  # the click's request, then one SQLite write
+    while stored() == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stored()[len(before) :] == [("Who cut the ribbon?", False)]
+    exported = subprocess.run(
+        [*NEWSRAG, "--data-dir", str(ui_settings.data_dir), "feedback"],
+        capture_output=True, text=True, env=subprocess_env(), timeout=120,
+    )  # fmt: skip
+    last = json.loads(exported.stdout.splitlines()[-1])
+    assert (last["question"], last["helpful"]) == ("Who cut the ribbon?", False)
+    assert last["cited_article_ids"] and last["answer"]
+    assert page.errors == []
