@@ -25,6 +25,11 @@ ASSETS = Path(__file__).parent / "assets"
 LIBRARY_POLL_S = 5.0
 log = logging.getLogger("newsrag.ui")
 READ_ONLY = "This library is read-only here: articles can be searched but not added or deleted."
+CONFIRM_DELETE = """(articleId, query, title) => {
+  const name = title || articleId;
+  const sure = window.confirm(`Delete “${name}” from the library? This can't be undone.`);
+  return [sure ? articleId : "", query, title];
+}"""
 UNEXPECTED = "Something went wrong on the server while answering; its log has the details."
 
 
@@ -310,18 +315,21 @@ class LibraryTab:
 
     @staticmethod
     def select(event: gr.SelectData):
-        """A click on a row selects its article for deletion."""
+        """A click on a row selects its article for deletion: (id, whole title, button)."""
         title, article_id = event.row_value[0], event.row_value[4]
-        return article_id, gr.Button(value=f"Delete “{title[:60]}”", interactive=True)
+        short = title if len(title) <= 60 else title[:59] + "…"
+        return article_id, title, gr.Button(value=f"Delete “{short}”", interactive=True)
 
     def refuse_if_read_only(self) -> None:
         if self.space.library.read_only:
             raise gr.Error(READ_ONLY)
 
-    def delete(self, article_id: str, query: str):
+    def delete(self, article_id: str, query: str, title: str = ""):
+        """Delete the selected article (confirmed in the browser: an empty id is "Cancel")."""
+        if not article_id:
+            return (gr.skip(),) * 6
         self.refuse_if_read_only()
-        if article_id:
-            rag.delete_articles(self.space.library, [article_id])
+        rag.delete_articles(self.space.library, [article_id])
         table, stats, header, sources, *_ = self.refreshed(query=query)
         cleared = gr.Button(value="Delete selected article", interactive=False)
         return "", cleared, table, stats, header, sources
@@ -458,6 +466,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                     elem_id="nr-table",
                 )
                 selected = gr.Textbox(visible=False)
+                selected_title = gr.Textbox(visible=False)
                 delete = gr.Button("Delete selected article", variant="stop", interactive=False)
 
         chat_inputs = [question, chatbot, answers, sections, since, until, as_of, source_filter,
@@ -493,11 +502,14 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         add.click(library.add, [files, urls], [result, *changed], api_visibility="private",
                   concurrency_id="library-write", concurrency_limit=1)  # fmt: skip
         search.change(library.table, search, table, api_visibility="private")
-        table.select(library.select, None, [selected, delete], api_visibility="private")
+        table.select(library.select, None, [selected, selected_title, delete],
+                     api_visibility="private")  # fmt: skip
         delete.click(
             library.delete,
-            [selected, search],
+            [selected, search, selected_title],
             [selected, delete, table, stats, header, source_filter],
+            # Asked in the browser first, naming the whole title; "Cancel" sends no id.
+            js=CONFIRM_DELETE,
             api_visibility="private",
             concurrency_id="library-write",
             concurrency_limit=1,

@@ -150,6 +150,19 @@ def test_library_tab_upload_search_and_delete(page, ui_url, tmp_path):
     page.get_by_role("tab", name="Library").click()
     cell.click()
     delete = page.get_by_role("button", name=re.compile("Delete “Lighthouse keeper"))
+    asked = []
+
+    def answer(dialog, accept: bool) -> None:
+        asked.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    delete.click()
+    page.wait_for_timeout(1000)  # "Cancel": nothing may change
+    assert asked == ["Delete “Lighthouse keeper retires after 40 years” from the library? "
+                     "This can't be undone."]  # fmt: skip
+    assert "Lighthouse keeper" in page.locator("#nr-table").inner_text()
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
     delete.click()
     page.wait_for_function(
         "() => !document.querySelector('#nr-table').innerText.includes('Lighthouse keeper')"
