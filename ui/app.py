@@ -21,6 +21,7 @@ from ui import render
 from ui.uploads import collect
 
 ASSETS = Path(__file__).parent / "assets"
+EXAMPLE_QUESTIONS = 3  # chips on the empty chat, from the newest headlines
 # How often an open page asks whether the library changed: one small SQLite read per page.
 LIBRARY_POLL_S = 5.0
 log = logging.getLogger("newsrag.ui")
@@ -86,6 +87,11 @@ class Workspace:
 
     def sources(self) -> list[str]:
         return self.library.sources()
+
+    def examples(self) -> list[dict[str, str]]:
+        """Example questions for the empty chat, from the library's newest headlines."""
+        newest = [a for a in self.library.articles() if a.published_date][:EXAMPLE_QUESTIONS]
+        return [{"text": f"What do the articles say about “{a.title}”?"} for a in newest]
 
     def stats_line(self) -> str:
         stats = self.library.stats()
@@ -200,6 +206,10 @@ class ChatTab:
                 return
 
     @staticmethod
+    def pick_example(event: gr.SelectData) -> str:
+        return _text(event.value)
+
+    @staticmethod
     def stopped(messages):
         """After Stop: the unfinished reply says it was stopped (nothing half-made remains)."""
         messages = list(messages or [])
@@ -304,14 +314,15 @@ class LibraryTab:
         )
 
     def poll(self, seen: int, query: str = ""):
-        """(generation, table, stats, header, sources filter) if the library changed since the
-        page saw generation ``seen`` (in this process or another: a CLI ingest, a poller),
-        else skips. On page load ``seen`` is -1: everything is read fresh."""
+        """(generation, table, stats, header, sources filter, example questions) if the library
+        changed since the page saw generation ``seen`` (in this process or another: a CLI
+        ingest, a poller), else skips. On page load ``seen`` is -1: all is read fresh."""
         generation = self.space.library.generation
         if generation == seen:
-            return (gr.skip(),) * 5
+            return (gr.skip(),) * 6
         table, stats, header, sources, *_ = self.refreshed(query=query)
-        return generation, table, stats, header, sources
+        examples = gr.Chatbot(examples=self.space.examples() or None)
+        return generation, table, stats, header, sources, examples
 
     @staticmethod
     def select(event: gr.SelectData):
@@ -388,6 +399,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                         buttons=["copy"],
                         placeholder="Ask about the news in your library. Answers cite the "
                         "sentence they come from.",
+                        examples=space.examples() or None,
                     )
                     with gr.Row():
                         question = gr.Textbox(
@@ -483,6 +495,16 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
             )
             answering.append(event)
             event.then(**hide_stop)
+        # An example question on the empty chat goes into the box and is asked.
+        event = (
+            chatbot.example_select(
+                ChatTab.pick_example, None, question, queue=False, api_visibility="private"
+            )
+            .then(**show_stop)
+            .then(chat.respond, chat_inputs, chat_outputs, api_visibility="private")
+        )
+        answering.append(event)
+        event.then(**hide_stop)
         event = retry.click(**show_stop).then(
             chat.retry, [chatbot, answers, sections, as_of, answerer], chat_outputs,
             api_visibility="private",
@@ -518,7 +540,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         # Header, stats, table and sources filter are read when the page loads and whenever
         # the library's generation moves (changes by other processes included).
         seen = gr.State(-1)
-        current = [seen, table, stats, header, source_filter]
+        current = [seen, table, stats, header, source_filter, chatbot]
         poll = {"api_visibility": "private", "queue": False}  # never waits behind questions
         app.load(library.poll, [seen, search], current, **poll)
         gr.Timer(LIBRARY_POLL_S).tick(

@@ -276,3 +276,20 @@ def test_thumbs_up_and_down_are_stored_in_the_library(page, ui_url, ui_settings)
     assert (last["question"], last["helpful"]) == ("Who cut the ribbon?", False)
     assert last["cited_article_ids"] and last["answer"]
     assert page.errors == []
+
+
+def test_the_empty_chat_offers_questions_from_the_newest_headlines(page, ui_url):
+    page.goto(ui_url)
+    example = page.get_by_text(re.compile(r"^What do the articles say about “"))
+    example.first.wait_for()
+    shown = example.all_inner_texts()
+    assert len(shown) == 3 and any("Harbour bridge reopens" in text for text in shown)
+    assert any("<script>" in text for text in shown)  # the hostile headline stays text
+    assert page.evaluate("window.__pwned") is None
+    example.first.click()
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{BOT}').length === 1 && "
+        f"!document.querySelector('{BOT}').innerText.includes('Searching')",
+        timeout=60_000,
+    )
+    assert page.errors == []
