@@ -191,17 +191,23 @@ def test_the_page_follows_library_changes_made_by_another_process(page, ui_url, 
     import rag
     from ingest import ingest
 
+    with rag.open_library(ui_settings) as library:
+        before = library.article_count()  # other tests add articles to this library too
     page.goto(ui_url)
-    header = page.locator("#nr-header .stats")
-    header.wait_for()
-    before = int(re.match(r"([\d,]+) article", header.inner_text()).group(1).replace(",", ""))
+    page.wait_for_function(  # read when the page loads, not when the server started
+        "n => (document.querySelector('#nr-header .stats')?.innerText || '')"
+        ".startsWith(n + ' article')",
+        arg=str(before),
+        timeout=60_000,
+    )
     story = tmp_path / "kiln.md"
     story.write_text("---\ntitle: Pottery kiln opens in old mill\nsource: Mill Gazette\n"
                      "date: 2024-02-11\n---\nA pottery kiln opened in the old mill on Sunday.\n")  # fmt: skip
     ingest([story], ui_settings)  # this test's process, not the server's
     try:
         page.wait_for_function(
-            "n => document.querySelector('#nr-header .stats').innerText.startsWith(n + ' article')",
+            "n => (document.querySelector('#nr-header .stats')?.innerText || '')"
+            ".startsWith(n + ' article')",
             arg=str(before + 1),
             timeout=60_000,  # a poll every LIBRARY_POLL_S; generous for a loaded machine
         )
