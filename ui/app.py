@@ -103,7 +103,8 @@ class Workspace:
             counts += f" · {_count(stats['sources'], 'source')}"
         return (
             f'<div id="nr-header"><h1>newsrag</h1><span class="tagline">answers from your news '
-            f'library, with sources</span><span class="stats">{counts}{span}</span></div>'
+            f'library, with sources</span><span class="stats">{counts}{span}</span>'
+            '<button id="nr-theme" type="button">Dark mode</button></div>'
         )
 
 
@@ -410,7 +411,8 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                             elem_id="nr-question",
                             autofocus=True,
                         )
-                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80,
+                                         elem_id="nr-ask")  # fmt: skip
                         stop = gr.Button("Stop", variant="stop", scale=1, min_width=80,
                                          visible=False, elem_id="nr-stop")  # fmt: skip
                     retry = gr.Button(

@@ -299,3 +299,63 @@ def test_the_empty_chat_offers_questions_from_the_newest_headlines(page, ui_url)
         timeout=60_000,
     )
     assert page.errors == []
+
+
+CONTRAST_JS = """(selector) => {
+  const el = document.querySelector(selector);
+  if (!el) return null;
+  const rgba = (value) => (value.match(/[\\d.]+/g) || []).map(Number);
+  let node = el, background = null;
+  while (node && node.nodeType === 1) {
+    const bg = rgba(getComputedStyle(node).backgroundColor);
+    if (bg.length >= 3 && (bg.length === 3 || bg[3] > 0.99)) { background = bg.slice(0, 3); break; }
+    node = node.parentElement;
+  }
+  return { color: rgba(getComputedStyle(el).color).slice(0, 3),
+           background: background || [255, 255, 255] };
+}"""
+# Text that must be readable (WCAG AA, 4.5:1): each was measured below that in issue #13.
+KEY_TEXT = {
+    "citation link": "#nr-chat a.cite",
+    "highlighted quote": ".turn-sources:not([hidden]) .src-passage mark",
+    "card meta": ".turn-sources:not([hidden]) .src-meta",
+    "card title": ".turn-sources:not([hidden]) .src-title",
+    "header counts": "#nr-header .stats",
+    "what was searched": "#nr-chat .searched",
+    "refusal label": "#nr-chat .refusal",
+    "Ask button": "#nr-ask",
+}
+
+
+def contrast(color, background) -> float:
+    def luminance(rgb):
+        channels = [c / 255 for c in rgb]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted([luminance(color), luminance(background)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_key_text_passes_wcag_aa_contrast_in_light_and_dark(page, ui_url, artifacts):
+    page.emulate_media(color_scheme="light")
+    page.goto(ui_url)
+    ask(page, "Who cut the ribbon?", turn=1)
+    ask(page, "What is the mayor's favourite food?", turn=2)
+    page.locator(BOT).nth(0).locator("a.cite").first.click()  # its sources (with marks) shown
+    measured = {}
+    for mode in ("light", "dark"):
+        if mode == "dark":
+            page.locator("#nr-theme").click()
+            page.wait_for_function("() => document.body.classList.contains('dark')")
+        for name, selector in KEY_TEXT.items():
+            found = page.evaluate(CONTRAST_JS, selector)
+            assert found is not None, f"{name}: {selector} not on the page"
+            measured[(mode, name)] = round(contrast(found["color"], found["background"]), 2)
+        page.screenshot(path=str(artifacts / f"contrast-{mode}.png"), full_page=True)
+    print("contrast (mode, element) -> ratio:", measured)
+    failing = {key: ratio for key, ratio in measured.items() if ratio < 4.5}
+    assert failing == {}, f"below 4.5:1: {failing}"
+    page.reload()  # the choice is remembered
+    page.wait_for_function("() => document.body.classList.contains('dark')")
+    assert page.locator("#nr-theme").inner_text() == "Light mode"

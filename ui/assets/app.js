@@ -19,3 +19,27 @@ document.addEventListener("toggle", (event) => {
   const mark = details.querySelector("mark.hl");
   if (mark) mark.scrollIntoView({ behavior: "smooth", block: "center" });
 }, true);
+
+// Light or dark: the OS preference unless the person chose with the header's toggle (kept in
+// localStorage). Gradio styles dark mode by a "dark" class on <body>.
+const THEME_KEY = "newsrag-theme";
+function applyTheme(theme) {
+  document.body.classList.toggle("dark", theme === "dark");
+  const button = document.getElementById("nr-theme");
+  if (button) button.textContent = theme === "dark" ? "Light mode" : "Dark mode";
+}
+function currentTheme() {
+  return localStorage.getItem(THEME_KEY)
+    || (window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
+}
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("#nr-theme")) return;
+  const next = document.body.classList.contains("dark") ? "light" : "dark";
+  localStorage.setItem(THEME_KEY, next);
+  applyTheme(next);
+});
+// The header is drawn (and redrawn when the library changes) after this script runs.
+new MutationObserver(() => {
+  const button = document.getElementById("nr-theme");
+  if (button && !button.dataset.ready) { button.dataset.ready = "1"; applyTheme(currentTheme()); }
+}).observe(document.documentElement, { childList: true, subtree: true });
