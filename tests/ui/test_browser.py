@@ -320,6 +320,7 @@ KEY_TEXT = {
     "highlighted quote": ".turn-sources:not([hidden]) .src-passage mark",
     "card meta": ".turn-sources:not([hidden]) .src-meta",
     "card title": ".turn-sources:not([hidden]) .src-title",
+    "card number": ".turn-sources:not([hidden]) .src-n",
     "header counts": "#nr-header .stats",
     "what was searched": "#nr-chat .searched",
     "refusal label": "#nr-chat .refusal",
