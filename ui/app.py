@@ -388,69 +388,75 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         header = gr.HTML(space.stats_line())
         answers, sections = gr.State([]), gr.State([])
         with gr.Tabs():
-            with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
-                with gr.Column(scale=3, min_width=420):
-                    chatbot = gr.Chatbot(
-                        elem_id="nr-chat",
-                        show_label=False,
-                        height="calc(100vh - 330px)",
-                        min_height=360,
-                        latex_delimiters=[],  # "$5 and $10" is money, not LaTeX
-                        feedback_options=("Like", "Dislike"),
-                        buttons=["copy"],
-                        placeholder="Ask about the news in your library. Answers cite the "
-                        "sentence they come from.",
-                        examples=space.examples() or None,
-                    )
-                    with gr.Row():
-                        question = gr.Textbox(
-                            placeholder="e.g. Who heads the U.N. nuclear watchdog?",
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False, elem_id="nr-chat-row"):
+                    with gr.Column(scale=3, min_width=320):
+                        chatbot = gr.Chatbot(
+                            elem_id="nr-chat",
                             show_label=False,
-                            scale=6,
-                            max_lines=4,
-                            elem_id="nr-question",
-                            autofocus=True,
+                            height="calc(100vh - 330px)",
+                            min_height=360,
+                            latex_delimiters=[],  # "$5 and $10" is money, not LaTeX
+                            feedback_options=("Like", "Dislike"),
+                            buttons=["copy"],
+                            placeholder="Ask about the news in your library. Answers cite the "
+                            "sentence they come from.",
+                            examples=space.examples() or None,
                         )
-                        send = gr.Button("Ask", variant="primary", scale=1, min_width=80,
-                                         elem_id="nr-ask")  # fmt: skip
-                        stop = gr.Button("Stop", variant="stop", scale=1, min_width=80,
-                                         visible=False, elem_id="nr-stop")  # fmt: skip
-                    retry = gr.Button(
-                        "Search all dates and sources", size="sm", visible=False,
-                        elem_id="nr-retry",
-                    )  # fmt: skip
-                    with gr.Row():
-                        new = gr.Button("New conversation", size="sm")
-                        export = gr.DownloadButton(
-                            "Export as Markdown", size="sm", interactive=False
-                        )
-                    with gr.Accordion("Filters", open=False):
                         with gr.Row():
-                            since = gr.DateTime(label="Published since", include_time=False,
-                                                type="string", elem_id="nr-since")  # fmt: skip
-                            until = gr.DateTime(label="Published until", include_time=False,
-                                                type="string", elem_id="nr-until")  # fmt: skip
-                            as_of = gr.DateTime(
-                                label="As of (today if empty)",
-                                include_time=False,
-                                type="string",
-                                elem_id="nr-as-of",
-                                info="'last week' counts back from here; later articles are hidden",
+                            question = gr.Textbox(
+                                placeholder="e.g. Who heads the U.N. nuclear watchdog?",
+                                show_label=False,
+                                scale=6,
+                                max_lines=4,
+                                elem_id="nr-question",
+                                autofocus=True,
                             )
-                        source_filter = gr.Dropdown(
-                            choices=space.sources(),
-                            multiselect=True,
-                            label="Sources (all if none chosen)",
+                            send = gr.Button("Ask", variant="primary", scale=1, min_width=80,
+                                             elem_id="nr-ask")  # fmt: skip
+                            stop = gr.Button("Stop", variant="stop", scale=1, min_width=80,
+                                             visible=False, elem_id="nr-stop")  # fmt: skip
+                        # What the next question will search, always in view by the box (the
+                        # controls are in "Filters", after the sources on a phone).
+                        active_filters = gr.HTML(
+                            render.filters_summary(None, None, None, None), elem_id="nr-active"
                         )
-                        answerer = gr.Radio(
-                            choices=[(rag.answerer_label(n, settings), n) for n in answerers],
-                            value=settings.answerer if settings.answerer in answerers
-                            else "extractive",
-                            label="Answerer",
-                            visible=len(answerers) > 1,
+                        retry = gr.Button(
+                            "Search all dates and sources", size="sm", visible=False,
+                            elem_id="nr-retry",
                         )  # fmt: skip
-                with gr.Column(scale=2, min_width=320):
-                    panel = gr.HTML(render.sources_panel([]), elem_id="nr-sources")
+                        with gr.Row():
+                            new = gr.Button("New conversation", size="sm")
+                            export = gr.DownloadButton(
+                                "Export as Markdown", size="sm", interactive=False
+                            )
+                    with gr.Column(scale=2, min_width=320):
+                        panel = gr.HTML(render.sources_panel([]), elem_id="nr-sources")
+                with gr.Accordion("Filters", open=False, elem_id="nr-filters"):
+                    with gr.Row():
+                        since = gr.DateTime(label="Published since", include_time=False,
+                                            type="string", elem_id="nr-since")  # fmt: skip
+                        until = gr.DateTime(label="Published until", include_time=False,
+                                            type="string", elem_id="nr-until")  # fmt: skip
+                        as_of = gr.DateTime(
+                            label="As of (today if empty)",
+                            include_time=False,
+                            type="string",
+                            elem_id="nr-as-of",
+                            info="'last week' counts back from here; later articles are hidden",
+                        )
+                    source_filter = gr.Dropdown(
+                        choices=space.sources(),
+                        multiselect=True,
+                        label="Sources (all if none chosen)",
+                    )
+                    answerer = gr.Radio(
+                        choices=[(rag.answerer_label(n, settings), n) for n in answerers],
+                        value=settings.answerer if settings.answerer in answerers
+                        else "extractive",
+                        label="Answerer",
+                        visible=len(answerers) > 1,
+                    )  # fmt: skip
 
             with gr.Tab("Library", id="library"):
                 stats = gr.Markdown(library.stats())
@@ -538,6 +544,11 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
             concurrency_id="library-write",
             concurrency_limit=1,
         )
+
+        filter_inputs = [since, until, as_of, source_filter]
+        for control in filter_inputs:
+            control.change(render.filters_summary, filter_inputs, active_filters, queue=False,
+                           api_visibility="private")  # fmt: skip
 
         # Header, stats, table and sources filter are read when the page loads and whenever
         # the library's generation moves (changes by other processes included).

@@ -110,6 +110,22 @@ def error_message(message: str) -> str:
     return f'<span class="problem">Can\'t answer that</span>\n\n{markdown_text(message)}'
 
 
+def filters_summary(since: Any, until: Any, as_of: Any, sources: Any) -> str:
+    """One line by the question box: what the next question will search."""
+    day = str(as_of)[:10] if as_of else f"today ({date.today().isoformat()})"
+    if since and until:
+        dates = f"published {str(since)[:10]} to {str(until)[:10]}"
+    elif since or until:
+        dates = f"published {'since ' + str(since)[:10] if since else 'up to ' + str(until)[:10]}"
+    else:
+        dates = "any publication date (or the question's own, e.g. “last week”)"
+    chosen = ", ".join(sources) if sources else "all sources"
+    return (
+        f'<div class="active-filters">As of <b>{html_text(day)}</b> · {html_text(dates)} · '
+        f'{html_text(chosen)} <span class="hint">(change in Filters)</span></div>'
+    )
+
+
 STOPPED = "*Stopped before the answer was finished.*"
 SEARCHING = "*Searching the library…*"
 

@@ -172,7 +172,7 @@ def test_library_tab_upload_search_and_delete(page, ui_url, tmp_path):
 
 def test_filters_in_the_page_reach_the_engine(page, ui_url):
     page.goto(ui_url)
-    page.get_by_text("Filters").click()
+    page.get_by_text("Filters", exact=True).click()
     as_of = page.locator("#nr-as-of input")
     as_of.fill("2024-03-01")
     as_of.press("Enter")
@@ -226,7 +226,7 @@ def test_the_page_follows_library_changes_made_by_another_process(page, ui_url, 
 
 def test_stop_cancels_an_answer_being_written_and_a_refusal_offers_a_wider_search(page, ui_url):
     page.goto(ui_url)
-    page.get_by_text("Filters").click()
+    page.get_by_text("Filters", exact=True).click()
     page.get_by_text(re.compile(r"^LLM: ")).click()
     box = page.locator("#nr-question textarea")
     box.fill("Who heads the U.N. nuclear watchdog?")
@@ -360,3 +360,39 @@ def test_key_text_passes_wcag_aa_contrast_in_light_and_dark(page, ui_url, artifa
     page.reload()  # the choice is remembered
     page.wait_for_function("() => document.body.classList.contains('dark')")
     assert page.locator("#nr-theme").inner_text() == "Light mode"
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 900), (390, 844)])
+def test_layout_fits_a_laptop_and_a_phone(page, ui_url, artifacts, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(ui_url)
+    ask(page, "Who cut the ribbon?", turn=1)
+    page.locator(BOT).nth(0).locator("a.cite").first.click()
+    page.screenshot(path=str(artifacts / f"layout-{width}x{height}.png"), full_page=True)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
+    for control in ("#nr-question textarea", "#nr-ask", "#nr-theme", "#nr-active"):
+        box = page.locator(control).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, f"{control} clipped"
+    # What will be searched is in view next to the question box, without opening anything.
+    page.locator("#nr-question").scroll_into_view_if_needed()
+    asked = page.locator("#nr-question").bounding_box()
+    active = page.locator("#nr-active").bounding_box()
+    assert 0 <= active["y"] - (asked["y"] + asked["height"]) < 150  # right below the box
+    assert active["y"] + active["height"] <= height  # and on screen with it
+    assert "As of" in page.locator("#nr-active").inner_text()
+    if width < 640:  # a phone: the answer's sources come before the filters
+        sources = page.locator("#nr-sources").bounding_box()
+        filters = page.locator("#nr-filters").bounding_box()
+        assert sources["y"] < filters["y"]
+    page.get_by_text("Filters", exact=True).click()
+    for date_box in ("#nr-since", "#nr-until", "#nr-as-of"):
+        box = page.locator(date_box).bounding_box()
+        assert box["x"] + box["width"] <= width, f"{date_box} clipped"
+    page.get_by_role("tab", name="Library").click()
+    header = page.locator("#nr-table th").first.bounding_box()
+    assert header["height"] < 60, "table headers break letter by letter"
+    page.screenshot(path=str(artifacts / f"layout-library-{width}x{height}.png"), full_page=True)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    assert page.errors == []
