@@ -215,8 +215,11 @@ class ChatTab:
         """After Stop: the unfinished reply says it was stopped (nothing half-made remains)."""
         messages = list(messages or [])
         last = messages[-1] if messages else {}
-        if last.get("role") == "assistant" and render.in_progress(_text(last.get("content"))):
-            messages[-1] = {"role": "assistant", "content": render.STOPPED}
+        stopped = {"role": "assistant", "content": render.STOPPED}
+        if last.get("role") == "user":  # stopped before the answer had even begun
+            messages.append(stopped)
+        elif last.get("role") == "assistant" and render.in_progress(_text(last.get("content"))):
+            messages[-1] = stopped
         return messages, gr.Button(visible=False)
 
     @staticmethod
@@ -548,7 +551,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         filter_inputs = [since, until, as_of, source_filter]
         for control in filter_inputs:
             control.change(render.filters_summary, filter_inputs, active_filters, queue=False,
-                           api_visibility="private")  # fmt: skip
+                           show_progress="hidden", api_visibility="private")  # fmt: skip
 
         # Header, stats, table and sources filter are read when the page loads and whenever
         # the library's generation moves (changes by other processes included).

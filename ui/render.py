@@ -53,22 +53,41 @@ def source_anchor(turn: int, n: int) -> str:
 
 
 # ------------------------------------------------------------------------- chat messages
+def article_numbers(citations: Sequence[dict[str, Any]]) -> dict[int, int]:
+    """Citation number -> the number of its article, 1.. in order of first citation: the
+    window numbers sources per article (an Answer numbers them per quoted sentence)."""
+    numbers: dict[str, int] = {}
+    return {c["n"]: numbers.setdefault(c["article_id"], len(numbers) + 1) for c in citations}
+
+
+def _preview(citation: dict[str, Any]) -> str:
+    """What hovering or focusing a [n] shows: title, date, quote."""
+    return (
+        f"{citation['title']} · {day_label(citation.get('published_date'))}\n“{citation['quote']}”"
+    )
+
+
 def answer_message(answer: dict[str, Any], turn: int) -> str:
     """The assistant's chat message (Markdown): answer text with [n] as links to its sources."""
     if answer.get("refused"):
         return refusal_message(answer, turn)
-    pieces, position = [], 0
+    citations = answer.get("citations", [])
+    by_number = {c["n"]: c for c in citations}
+    to_article = article_numbers(citations)
+    pieces, position, previous_end, previous_article = [], 0, -1, None
     text = answer["text"]
-    known = {c["n"] for c in answer.get("citations", [])}
     for match in CITATION_MARKER.finditer(text):
         pieces.append(markdown_text(text[position : match.start()]))
-        n = int(match.group(1))
-        if n in known:
-            pieces.append(
-                f'<a class="cite" href="#{source_anchor(turn, n)}" title="Show source {n}">'
-                f"[{n}]</a>"
-            )
         position = match.end()
+        n = int(match.group(1))
+        if n not in by_number:
+            continue
+        article = to_article[n]
+        if match.start() == previous_end and article == previous_article:
+            previous_end = match.end()  # "[1][1]": two sentences of one article, one marker
+            continue
+        previous_end, previous_article = match.end(), article
+        pieces.append(f'<a class="cite" href="#{source_anchor(turn, article)}">[{article}]</a>')
     pieces.append(markdown_text(text[position:]))
     message = "".join(pieces).strip()
     if answer.get("short_answer"):
@@ -185,13 +204,27 @@ def _card_header(n: int, title: str, url: str | None, source: str | None, day: A
     )
 
 
-def _article_view(body: str | None, start: int, end: int) -> str:
+def _article_view(body: str | None, spans: Sequence[tuple[int, int]]) -> str:
     if not body:
         return ""
     return (
         '<details class="src-article"><summary>Read the whole article</summary>'
-        f'<div class="article-body">{_highlighted(body, start, end, "hl")}</div></details>'
+        f'<div class="article-body">{_highlighted_spans(body, spans, "hl")}</div></details>'
     )
+
+
+def _highlighted_spans(text: str, spans: Sequence[tuple[int, int]], mark_class: str) -> str:
+    """``text`` escaped, each non-empty span inside <mark> (spans sorted, not overlapping)."""
+    pieces, position = [], 0
+    for start, end in spans:
+        start, end = max(position, min(start, len(text))), max(0, min(end, len(text)))
+        if end <= start:
+            continue
+        pieces += [html_text(text[position:start]), f'<mark class="{mark_class}">',
+                   html_text(text[start:end]), "</mark>"]  # fmt: skip
+        position = end
+    pieces.append(html_text(text[position:]))
+    return "".join(pieces)
 
 
 def context_window(text: str, start: int, end: int, context: int = PASSAGE_CONTEXT):
@@ -211,23 +244,30 @@ def context_window(text: str, start: int, end: int, context: int = PASSAGE_CONTE
     return prefix + text[left:right] + suffix, start + shift, end + shift
 
 
-def citation_card(turn: int, citation: dict[str, Any], body: str | None) -> str:
+def _quote_context(citation: dict[str, Any]) -> str:
+    """The quoted sentence highlighted in a few lines of its passage."""
     passage = citation.get("passage") or citation["quote"]
     offset = citation["start"] - citation.get("passage_start", 0)
     if passage[offset : offset + len(citation["quote"])] != citation["quote"]:
         offset = max(passage.find(citation["quote"]), 0)
     passage, offset, quote_end = context_window(passage, offset, offset + len(citation["quote"]))
     return (
-        f'<article class="src-card" id="{source_anchor(turn, citation["n"])}">'
+        f'<blockquote class="src-passage">{_highlighted(passage, offset, quote_end)}</blockquote>'
+    )
+
+
+def article_card(turn: int, n: int, cited: Sequence[dict[str, Any]], body: str | None) -> str:
+    """One card per article: each sentence it is cited for, highlighted in context, and the
+    whole article with all of them highlighted."""
+    first = cited[0]
+    spans = sorted({(c["start"], c["end"]) for c in cited})
+    return (
+        f'<article class="src-card" id="{source_anchor(turn, n)}">'
         + _card_header(
-            citation["n"],
-            citation["title"],
-            citation.get("url"),
-            citation.get("source"),
-            citation.get("published_date"),
+            n, first["title"], first.get("url"), first.get("source"), first.get("published_date")
         )
-        + f'<blockquote class="src-passage">{_highlighted(passage, offset, quote_end)}</blockquote>'
-        + _article_view(body, citation["start"], citation["end"])
+        + "".join(_quote_context(c) for c in sorted(cited, key=lambda c: c["start"]))
+        + _article_view(body, spans)
         + "</article>"
     )
 
@@ -239,7 +279,7 @@ def closest_card(turn: int, n: int, passage: dict[str, Any], body: str | None) -
     return (
         f'<article class="src-card closest" id="{source_anchor(turn, n)}">{header}'
         f'<blockquote class="src-passage">{html_text(opening)}</blockquote>'
-        + _article_view(body, passage["start"], passage["start"])
+        + _article_view(body, [])
         + "</article>"
     )
 
@@ -253,9 +293,13 @@ def sources_section(turn: int, answer: dict[str, Any], bodies: dict[str, str | N
         ]
         heading = "Closest articles (they don't answer the question)"
     else:
+        by_article: dict[int, list[dict[str, Any]]] = {}
+        numbers = article_numbers(answer.get("citations", []))
+        for citation in answer.get("citations", []):
+            by_article.setdefault(numbers[citation["n"]], []).append(citation)
         cards = [
-            citation_card(turn, citation, bodies.get(citation["article_id"]))
-            for citation in answer.get("citations", [])
+            article_card(turn, n, cited, bodies.get(cited[0]["article_id"]))
+            for n, cited in by_article.items()
         ]
         heading = "Sources"
     question = html_text(answer.get("question", ""))

@@ -133,3 +133,5 @@ def test_stop_marks_only_an_unfinished_reply():
     assert stopped[-1]["content"] == render.STOPPED and button.visible is False
     finished = [assistant("**Rafael Grossi** heads it [1].")]
     assert ChatTab.stopped(finished)[0] == finished  # a finished answer stays as it is
+    asked = [{"role": "user", "content": "Who?"}]  # stopped before the answer began
+    assert ChatTab.stopped(asked)[0][-1]["content"] == render.STOPPED

@@ -95,17 +95,42 @@ def answer(**extra):
 def test_answer_message_links_known_citations_only():
     message = render.answer_message(answer(), turn=3)
     links = re.findall(r'<a class="cite" href="#([\w-]+)"[^>]*>\[(\d)\]</a>', message)
-    assert links == [("source-3-1", "1"), ("source-3-2", "2")]
+    assert links == [("source-3-1", "1"), ("source-3-1", "1")]  # one article: one number
     assert "[7]" not in message  # a marker with no citation behind it is not shown
     html = rendered(message)
     assert "<img" not in html and "&lt;img src=x&gt;" in html
     assert "<strong>Marta *Quill*</strong>" in html  # short answer bold, its own * literal
 
 
+def test_citations_are_numbered_per_article():
+    data = answer()
+    data["citations"][1]["article_id"] = "a2"
+    data["text"] = "Quill [1][2]. Monday [2] and again [1][1]."
+    message = render.answer_message(data, turn=0)
+    shown = re.findall(r">\[(\d)\]</a>", message)
+    assert shown == ["1", "2", "2", "1"]  # "[1][1]" (two sentences of article 1) shows once
+    assert "<img" not in message
+
+
+def test_one_card_per_article_highlights_every_cited_sentence():
+    data = answer()
+    body = (
+        "Opening. The captain is Marta Quill <img src=x>. After."
+        + " " * 6
+        + "Service resumes Monday."
+    )
+    data["citations"][0]["start"], data["citations"][0]["end"] = 9, 48
+    data["citations"][1]["start"], data["citations"][1]["end"] = 61, 84
+    section = render.sources_section(0, data, {"a1": body})
+    assert section.count('class="src-card"') == 1
+    assert section.count('<mark class="hl">') == 2  # both sentences, in the whole article
+    assert section.count("<blockquote") == 2
+
+
 def test_citation_card_highlights_exactly_the_quote_and_escapes_everything():
     data = answer()
-    card = render.citation_card(
-        2, data["citations"][0], body="X" * 10 + data["citations"][0]["quote"]
+    card = render.article_card(
+        2, 1, [data["citations"][0]], body="X" * 10 + data["citations"][0]["quote"]
     )
     assert 'id="source-2-1"' in card
     assert "<mark>The captain is Marta Quill &lt;img src=x&gt;.</mark>" in card
@@ -116,7 +141,7 @@ def test_citation_card_highlights_exactly_the_quote_and_escapes_everything():
 
 
 def test_citation_card_links_a_web_url_in_a_new_tab():
-    card = render.citation_card(0, answer()["citations"][1], body=None)
+    card = render.article_card(0, 2, [answer()["citations"][1]], body=None)
     assert (
         '<a href="https://gazette.example/ferry" target="_blank" rel="noopener noreferrer">' in card
     )

@@ -43,3 +43,61 @@ new MutationObserver(() => {
   const button = document.getElementById("nr-theme");
   if (button && !button.dataset.ready) { button.dataset.ready = "1"; applyTheme(currentTheme()); }
 }).observe(document.documentElement, { childList: true, subtree: true });
+
+// A new answer's sources start at card 1: the panel scrolls to its top when a newer turn
+// arrives (not when an older answer's [n] brings its own sources back).
+let newestTurn = -1;
+new MutationObserver(() => {
+  const panel = document.getElementById("nr-sources");
+  if (!panel) return;
+  const turns = [...panel.querySelectorAll(".turn-sources")].map((s) => Number(s.dataset.turn));
+  const newest = turns.length ? Math.max(...turns) : -1;
+  if (newest !== newestTurn) {
+    newestTurn = newest;
+    panel.scrollTop = 0;
+    panel.scrollIntoView({ block: "nearest" });
+  }
+}).observe(document.documentElement, { childList: true, subtree: true });
+
+// The preview of a [n]: its card's title, date and highlighted sentence, next to the link.
+function showPreview(link) {
+  const id = (link.getAttribute("href") || "").replace(/^#/, "");
+  const card = id && document.getElementById(id);
+  if (!card) return;
+  let box = document.getElementById("nr-preview");
+  if (!box) {
+    box = document.createElement("div");
+    box.id = "nr-preview";
+    box.setAttribute("role", "tooltip");
+    document.body.appendChild(box);
+  }
+  const part = (cls, text) => {
+    const el = document.createElement("div");
+    el.className = cls;
+    el.textContent = text;  // text only: nothing from an article becomes markup
+    return el;
+  };
+  const mark = card.querySelector(".src-passage mark");
+  box.replaceChildren(
+    part("title", card.querySelector(".src-title")?.innerText || ""),
+    part("meta", card.querySelector(".src-meta")?.innerText || ""),
+    part("quote", mark ? `“${mark.innerText}”` : ""),
+  );
+  const where = link.getBoundingClientRect();
+  box.style.left = `${Math.max(8, Math.min(where.left, window.innerWidth - box.offsetWidth - 8))}px`;
+  box.style.top = `${where.bottom + 6}px`;
+  box.hidden = false;
+}
+function hidePreview() {
+  const box = document.getElementById("nr-preview");
+  if (box) box.hidden = true;
+}
+for (const [show, hide] of [["mouseover", "mouseout"], ["focusin", "focusout"]]) {
+  document.addEventListener(show, (event) => {
+    const link = event.target.closest && event.target.closest("a.cite");
+    if (link) showPreview(link);
+  });
+  document.addEventListener(hide, (event) => {
+    if (event.target.closest && event.target.closest("a.cite")) hidePreview();
+  });
+}
