@@ -396,3 +396,18 @@ def test_one_card_per_article_a_preview_on_hover_and_the_panel_starts_at_card_1(
     page.wait_for_function("() => document.getElementById('nr-sources').scrollTop === 0")
     assert page.locator('section[data-turn="1"] .src-card').first.is_visible()
     assert page.errors == []
+
+
+def test_copy_puts_the_answer_and_its_sources_on_the_clipboard_as_plain_text(page, ui_url):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(ui_url)
+    ask(page, "Who cut the ribbon?", turn=1)
+    answer = page.locator(BOT).nth(0)
+    answer.hover()
+    page.locator('#nr-chat button[aria-label="Copy message"]').last.click()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith("Tom Becker") and "[1]" in copied
+    assert "<a" not in copied and "\\\\" not in copied and "class=" not in copied
+    assert "[1] Harbour bridge reopens after two-year repair (Millbrook Courier" in copied
+    assert "“Mayor Tom Becker cut the ribbon" in copied
+    assert page.errors == []

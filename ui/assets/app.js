@@ -101,3 +101,37 @@ for (const [show, hide] of [["mouseover", "mouseout"], ["focusin", "focusout"]])
     if (event.target.closest && event.target.closest("a.cite")) hidePreview();
   });
 }
+
+// Copy on an answer puts plain text on the clipboard: the answer as read, then its sources
+// (number, title, source, date, link, quoted sentences), not the escaped Markdown and
+// <a class="cite"> markup that Gradio's own copy button would take.
+function answerAsText(bot) {
+  const lines = [bot.innerText.trim()];
+  const cite = bot.querySelector("a.cite");
+  const turn = cite && (cite.getAttribute("href") || "").split("-")[1];
+  const section = turn && document.querySelector(`.turn-sources[data-turn="${turn}"]`);
+  if (section) {
+    lines.push("", section.querySelector("h3")?.innerText || "Sources", "");
+    section.querySelectorAll(".src-card").forEach((card) => {
+      const link = card.querySelector(".src-title a")?.getAttribute("href");
+      const head = `[${card.querySelector(".src-n")?.innerText}] ${card.querySelector(".src-title")?.innerText}`;
+      lines.push(`${head} (${card.querySelector(".src-meta")?.innerText}${link ? ", " + link : ""})`);
+      card.querySelectorAll(".src-passage mark").forEach((mark) => lines.push(`    “${mark.innerText}”`));
+    });
+  }
+  return lines.join("\n");
+}
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest('#nr-chat button[aria-label="Copy message"]');
+  if (!button) return;
+  let holder = button.parentElement, bot = null;
+  for (let depth = 0; holder && depth < 6 && !bot; depth += 1, holder = holder.parentElement) {
+    const bots = holder.querySelectorAll('[data-testid="bot"]');
+    if (bots.length === 1) bot = bots[0];
+    else if (bots.length > 1) break;  // reached the whole conversation: not an answer's button
+  }
+  if (!bot) return;  // a question's own copy button: Gradio's copy is right for it
+  event.preventDefault();
+  event.stopImmediatePropagation();
+  navigator.clipboard.writeText(answerAsText(bot));
+}, true);
