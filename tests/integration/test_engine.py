@@ -114,11 +114,14 @@ def test_answer_carries_retrieved_passages_and_confidence_outside_the_json(sampl
     assert refused.retrieved  # it searched; nothing it found answers
 
 
-def test_stream_yields_text_then_the_answer(sample_engine):
+def test_stream_yields_progress_then_text_then_the_answer(sample_engine):
     pieces = list(sample_engine.stream("Who heads the U.N. nuclear watchdog?"))
-    assert isinstance(pieces[-1], rag.Answer)
-    assert all(isinstance(p, str) for p in pieces[:-1]) and pieces[:-1]
-    assert "Rafael Grossi" in "".join(pieces[:-1])
+    found, *text, answer = pieces
+    assert isinstance(found, rag.Retrieved) and found.answerer == "extractive"
+    assert found.passages == len(answer.retrieved) and found.articles == 1
+    assert isinstance(answer, rag.Answer)
+    assert all(isinstance(p, str) for p in text) and text
+    assert "Rafael Grossi" in "".join(text)
 
 
 def test_chat_follow_up_is_rewritten_and_answered(sample_engine):
