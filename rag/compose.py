@@ -96,29 +96,29 @@ ASKING_WORDS = frozenset(
 )
 
 
-def key_terms(question: str, passages: list[Passage]) -> set[str]:
+def key_terms(question: str, passage_terms: list[set[str]]) -> set[str]:
     """The question's topic terms that the retrieved passages know at all (a word no passage
     holds can't make one of them closer than another)."""
-    wanted = set(terms(question)) - ASKING_WORDS
-    seen = {term for p in passages for term in terms(f"{p.title} {p.text}")}
-    return wanted & seen
+    return (set(terms(question)) - ASKING_WORDS) & set().union(*passage_terms)
 
 
-def shares_key_terms(keys: set[str], text: str, weight: Weights) -> bool:
-    """Does ``text`` hold at least CLOSEST_MIN_SHARE of ``keys``, weighted by rarity?"""
+def shares_key_terms(keys: set[str], found_in: set[str], weight: Weights) -> bool:
+    """Do the terms ``found_in`` a text hold at least CLOSEST_MIN_SHARE of ``keys``, weighted
+    by rarity?"""
     total = sum(weight(term) for term in keys)
-    found = keys & set(terms(text))
-    return total > 0 and sum(weight(term) for term in found) >= CLOSEST_MIN_SHARE * total
+    return total > 0 and sum(weight(term) for term in keys & found_in) >= CLOSEST_MIN_SHARE * total
 
 
 def refusal(question: str, context: AnswerContext, common: dict[str, Any]) -> Answer:
     """ "The articles don't answer", with the first passage of the nearest articles that share
     the question's key terms (none: nothing close was found)."""
-    keys = key_terms(question, context.passages)
+    passage_terms = [set(terms(f"{p.title} {p.text}")) for p in context.passages]
+    keys = key_terms(question, passage_terms)
     best_per_article: dict[str, Passage] = {}
-    for passage in context.passages:  # in rank order: the first passage of each article
+    # In rank order: the first passage of each article.
+    for passage, found_in in zip(context.passages, passage_terms, strict=True):
         if passage.article_id not in best_per_article and shares_key_terms(
-            keys, f"{passage.title} {passage.text}", context.weight
+            keys, found_in, context.weight
         ):
             best_per_article[passage.article_id] = passage
     closest = list(best_per_article.values())[:CLOSEST_ARTICLES]

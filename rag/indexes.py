@@ -43,10 +43,11 @@ _current: dict[Path, SearchIndexes] = {}  # per index root, in this process
 
 
 def search_indexes(
-    root: Path, generation: int, table: Callable[[], ChunkTable], chunk_count: int
+    root: Path, generation: int, table: Callable[[], ChunkTable], chunk_count: Callable[[], int]
 ) -> SearchIndexes:
     """The indexes of ``generation``: in memory, loaded from ``root``, or built from ``table``.
-    ``chunk_count``: the docstore's, which a loaded index must hold."""
+    ``chunk_count``: the docstore's, which a loaded index must hold (asked only on a load, not
+    on every question)."""
     key = root.resolve()
     with _lock:
         cached = _current.get(key)
@@ -97,7 +98,7 @@ def _save(root: Path, generation: int, table: ChunkTable, indexes: SearchIndexes
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _load(root: Path, generation: int, chunk_count: int) -> SearchIndexes | None:
+def _load(root: Path, generation: int, chunk_count: Callable[[], int]) -> SearchIndexes | None:
     """The saved indexes of ``generation``; None when missing, unreadable or not of
     ``chunk_count`` chunks (then they are rebuilt: they derive from the docstore)."""
     folder = _folder(root, generation)
@@ -105,7 +106,7 @@ def _load(root: Path, generation: int, chunk_count: int) -> SearchIndexes | None
         return None
     try:
         saved = json.loads((folder / CATALOG_FILE).read_text())
-        if len(saved["ids"]) != chunk_count:
+        if len(saved["ids"]) != chunk_count():
             raise ValueError("chunk count differs from the docstore's")
         table = ChunkTable(ids=saved["ids"], texts=[], days=saved["days"], sources=saved["sources"])
         keyword = KeywordIndex.load(folder, saved["ids"])

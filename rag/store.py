@@ -207,12 +207,11 @@ class Library:
         self._collection: Any = None
         self._chroma_copy: Path | None = None
         try:
-            self._db = self._connect(path)
-            self._check_schema()
+            with self._damage_named():
+                self._db = self._connect(path)
+                self._check_schema()
         except sqlite3.OperationalError as error:
             raise LibraryError(f"cannot open {path}: {error}") from None
-        except sqlite3.DatabaseError as error:
-            raise DamagedLibrary(f"{path} is damaged ({error}); {RESTORE_ADVICE}") from None
         if self.journal_size() and not self.read_only:
             with self.writing():
                 self.recover()
@@ -291,8 +290,8 @@ class Library:
 
     @contextlib.contextmanager
     def _damage_named(self) -> Iterator[None]:
-        """A damaged docstore found mid-use (a truncated file reads fine until the missing
-        page) is named like one found on open."""
+        """A damaged docstore is named the same whether found on open or mid-use (a
+        truncated file reads fine until the missing page)."""
         try:
             yield
         except sqlite3.OperationalError:
@@ -310,9 +309,11 @@ class Library:
         rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0]["value"] if rows else None
 
+    def _tables(self) -> set[str]:
+        return {row["name"] for row in self._query("SELECT name FROM sqlite_master")}
+
     def _check_schema(self) -> None:
-        tables = {row["name"] for row in self._query("SELECT name FROM sqlite_master")}
-        if missing := _TABLES - tables:
+        if missing := _TABLES - self._tables():
             raise DamagedLibrary(
                 f"{self.settings.docstore_path} is not a newsrag library (no "
                 f"{', '.join(sorted(missing))} table); {RESTORE_ADVICE}"
@@ -530,7 +531,7 @@ class Library:
         """The chunk catalogue and keyword index of the library as it is now (see
         ``rag.indexes``): built when the generation has moved on, else loaded or cached."""
         return search_indexes(
-            self.settings.bm25_dir, self.generation, self.chunk_table, self.chunk_count()
+            self.settings.bm25_dir, self.generation, self.chunk_table, self.chunk_count
         )
 
     def term_weights(self) -> Weights:
@@ -766,7 +767,7 @@ class Library:
 
     def feedback(self) -> list[dict[str, Any]]:
         """Every thumbs up/down, oldest first (``newsrag feedback`` exports them)."""
-        if "feedback" not in {r["name"] for r in self._query("SELECT name FROM sqlite_master")}:
+        if "feedback" not in self._tables():
             return []  # a read-only library from before feedback existed
         rows = self._query("SELECT * FROM feedback ORDER BY given_at, rowid")
         return [
