@@ -60,13 +60,6 @@ def article_numbers(citations: Sequence[dict[str, Any]]) -> dict[int, int]:
     return {c["n"]: numbers.setdefault(c["article_id"], len(numbers) + 1) for c in citations}
 
 
-def _preview(citation: dict[str, Any]) -> str:
-    """What hovering or focusing a [n] shows: title, date, quote."""
-    return (
-        f"{citation['title']} · {day_label(citation.get('published_date'))}\n“{citation['quote']}”"
-    )
-
-
 def answer_message(answer: dict[str, Any], turn: int) -> str:
     """The assistant's chat message (Markdown): answer text with [n] as links to its sources."""
     if answer.get("refused"):
@@ -99,12 +92,10 @@ def answer_message(answer: dict[str, Any], turn: int) -> str:
 def searched_line(answer: dict[str, Any], *, always: bool) -> str:
     """What was searched (dates, the words that set them, sources): always for a refusal, for
     an answer only when something narrowed the search."""
-    scope = answer.get("searched") or {}
-    narrowed = bool(scope.get("published_from") or scope.get("sources"))
-    if not (always or narrowed or scope.get("time_expression")):
+    scope = rag.SearchScope.model_validate(answer.get("searched") or {})
+    if not (always or scope.narrowed or scope.time_expression):
         return ""
-    description = markdown_text(rag.SearchScope.model_validate(scope).describe())
-    return f'<span class="searched">Searched {description}.</span>'
+    return f'<span class="searched">Searched {markdown_text(scope.describe())}.</span>'
 
 
 def refusal_message(answer: dict[str, Any], turn: int) -> str:
@@ -178,19 +169,6 @@ def unverified_block(answer: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------- sources panel
-def _highlighted(text: str, start: int, end: int, mark_class: str = "") -> str:
-    """``text`` escaped, with ``text[start:end]`` inside <mark>."""
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    css = f' class="{mark_class}"' if mark_class else ""
-    return (
-        html_text(text[:start])
-        + f"<mark{css}>"
-        + html_text(text[start:end])
-        + "</mark>"
-        + html_text(text[end:])
-    )
-
-
 def _card_header(n: int, title: str, url: str | None, source: str | None, day: Any) -> str:
     link = safe_url(url)
     title_html = html_text(title)
@@ -209,19 +187,20 @@ def _article_view(body: str | None, spans: Sequence[tuple[int, int]]) -> str:
         return ""
     return (
         '<details class="src-article"><summary>Read the whole article</summary>'
-        f'<div class="article-body">{_highlighted_spans(body, spans, "hl")}</div></details>'
+        f'<div class="article-body">{_highlighted(body, spans, "hl")}</div></details>'
     )
 
 
-def _highlighted_spans(text: str, spans: Sequence[tuple[int, int]], mark_class: str) -> str:
+def _highlighted(text: str, spans: Sequence[tuple[int, int]], mark_class: str = "") -> str:
     """``text`` escaped, each non-empty span inside <mark> (spans sorted, not overlapping)."""
+    css = f' class="{mark_class}"' if mark_class else ""
     pieces, position = [], 0
     for start, end in spans:
         start, end = max(position, min(start, len(text))), max(0, min(end, len(text)))
         if end <= start:
             continue
-        pieces += [html_text(text[position:start]), f'<mark class="{mark_class}">',
-                   html_text(text[start:end]), "</mark>"]  # fmt: skip
+        pieces += [html_text(text[position:start]), f"<mark{css}>", html_text(text[start:end]),
+                   "</mark>"]  # fmt: skip
         position = end
     pieces.append(html_text(text[position:]))
     return "".join(pieces)
@@ -251,9 +230,8 @@ def _quote_context(citation: dict[str, Any]) -> str:
     if passage[offset : offset + len(citation["quote"])] != citation["quote"]:
         offset = max(passage.find(citation["quote"]), 0)
     passage, offset, quote_end = context_window(passage, offset, offset + len(citation["quote"]))
-    return (
-        f'<blockquote class="src-passage">{_highlighted(passage, offset, quote_end)}</blockquote>'
-    )
+    marked = _highlighted(passage, [(offset, quote_end)])
+    return f'<blockquote class="src-passage">{marked}</blockquote>'
 
 
 def article_card(turn: int, n: int, cited: Sequence[dict[str, Any]], body: str | None) -> str:
