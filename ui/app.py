@@ -90,8 +90,8 @@ class Workspace:
 
     def examples(self) -> list[dict[str, str]]:
         """Example questions for the empty chat, from the library's newest headlines."""
-        newest = [a for a in self.library.articles() if a.published_date][:EXAMPLE_QUESTIONS]
-        return [{"text": f"What do the articles say about “{a.title}”?"} for a in newest]
+        newest = self.library.newest_titles(EXAMPLE_QUESTIONS)  # not every article's body
+        return [{"text": f"What do the articles say about “{title}”?"} for title in newest]
 
     def stats_line(self) -> str:
         stats = self.library.stats()
@@ -500,28 +500,22 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                      "api_visibility": "private"}  # fmt: skip
         hide_stop = {**show_stop, "fn": lambda: gr.Button(visible=False)}
         answering = []
-        for trigger in (question.submit, send.click):
-            event = trigger(**show_stop).then(
-                chat.respond, chat_inputs, chat_outputs, api_visibility="private"
-            )
+
+        def answers_after(started, fn, inputs) -> None:
+            """``fn`` answers once ``started`` (which shows Stop) has run; Stop cancels it."""
+            event = started.then(fn, inputs, chat_outputs, api_visibility="private")
             answering.append(event)
             event.then(**hide_stop)
+
+        for trigger in (question.submit, send.click):
+            answers_after(trigger(**show_stop), chat.respond, chat_inputs)
         # An example question on the empty chat goes into the box and is asked.
-        event = (
-            chatbot.example_select(
-                ChatTab.pick_example, None, question, queue=False, api_visibility="private"
-            )
-            .then(**show_stop)
-            .then(chat.respond, chat_inputs, chat_outputs, api_visibility="private")
+        picked = chatbot.example_select(
+            ChatTab.pick_example, None, question, queue=False, api_visibility="private"
         )
-        answering.append(event)
-        event.then(**hide_stop)
-        event = retry.click(**show_stop).then(
-            chat.retry, [chatbot, answers, sections, as_of, answerer], chat_outputs,
-            api_visibility="private",
-        )  # fmt: skip
-        answering.append(event)
-        event.then(**hide_stop)
+        answers_after(picked.then(**show_stop), chat.respond, chat_inputs)
+        answers_after(retry.click(**show_stop), chat.retry,
+                      [chatbot, answers, sections, as_of, answerer])  # fmt: skip
         stop.click(ChatTab.stopped, chatbot, [chatbot, stop], cancels=answering, queue=False,
                    api_visibility="private")  # fmt: skip
         chatbot.like(chat.feedback, answers, None, api_visibility="private")
