@@ -6,8 +6,10 @@ Handlers live in ``ChatTab``/``LibraryTab``/``Api``; ``build_app`` only lays out
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,16 @@ import rag
 from ingest import SUPPORTED_SUFFIXES, ingest
 from rag import Settings
 from ui import render
+from ui.pacing import paced
 from ui.uploads import collect
 
 ASSETS = Path(__file__).parent / "assets"
 EXAMPLE_QUESTIONS = 3  # chips on the empty chat, from the newest headlines
 # How often an open page asks whether the library changed: one small SQLite read per page.
 LIBRARY_POLL_S = 5.0
+# While an answer waits (for the LLM's first token, say), the handler still yields this often,
+# so Stop takes effect within it (see ui/pacing.py); each wait is one empty update.
+STOP_WITHIN_S = 0.25
 log = logging.getLogger("newsrag.ui")
 READ_ONLY = "This library is read-only here: articles can be searched but not added or deleted."
 CONFIRM_DELETE = """(articleId, query, title) => {
@@ -108,17 +114,42 @@ class Workspace:
         )
 
 
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or ""
+
+
 class ChatTab:
+    """Stop is ours, not Gradio's ``cancels``: a cancelled turn stays pending in the page
+    until the server confirms, and a question sent meanwhile was dropped for good. Now Stop
+    asks the turn to end, the turn ends itself (within STOP_WITHIN_S) like any turn, and
+    the page never holds a half-cancelled one."""
+
     def __init__(self, space: Workspace):
         self.space = space
+        self.stop_requests: dict[str, threading.Event] = {}  # by page session, one per turn
+
+    def begin(self, request: gr.Request | None = None):  # Gradio passes the page's request
+        """A question was sent: show Stop at once (before the turn's place in the queue)."""
+        self.stop_requests[_session(request)] = threading.Event()
+        return gr.Button(visible=True)
+
+    def stop(self, request: gr.Request | None = None):
+        """Stop pressed: the turn of this page ends at its next moment (or at its start)."""
+        self.stop_requests.get(_session(request), threading.Event()).set()
+        return gr.Button(visible=False)
 
     def respond(self, message, messages, answers, sections, since, until, as_of, sources, answerer,
-                all_dates=False):  # fmt: skip
+                request: gr.Request | None = None, all_dates=False):  # fmt: skip
         """Stream one turn: outputs are (textbox, chatbot, answers, sections, panel, export,
-        retry button). ``all_dates``: the refusal's retry (every date, every source)."""
+        retry button, Stop button). ``all_dates``: the refusal's retry (every date, every
+        source). Stop is hidden here when the turn ends, not by a follow-up event: a stopped
+        turn's follow-up used to hide the next question's Stop."""
+        stop_requested = self.stop_requests.get(_session(request), threading.Event())
         skip = gr.skip()
+        waiting = (skip,) * 8
+        hidden = gr.Button(visible=False)
         if not (message or "").strip():
-            yield skip, skip, skip, skip, skip, skip, skip
+            yield *waiting[:7], hidden
             return
         turn = len(answers)
         before = [*messages, {"role": "user", "content": render.markdown_text(message)}]
@@ -126,8 +157,7 @@ class ChatTab:
         def reply(content: str) -> list[dict[str, str]]:  # a new list per update
             return [*before, {"role": "assistant", "content": content}]
 
-        hidden = gr.Button(visible=False)
-        yield "", reply(render.SEARCHING), answers, sections, skip, skip, hidden
+        yield "", reply(render.SEARCHING), answers, sections, skip, skip, hidden, skip
         history = [(a["question"], a["text"]) for a in answers]
         options = {
             "as_of": _day(as_of),
@@ -139,26 +169,34 @@ class ChatTab:
         }
         partial, final, found = "", None, None
         try:
-            for piece in self.space.engine.stream_chat(history, message, **options):
-                if isinstance(piece, rag.Retrieved):
-                    found = piece
-                    label = rag.answerer_label(piece.answerer, self.space.settings)
-                    shown = reply(render.progress_message(piece, label, 0))
-                elif isinstance(piece, str) and found and found.answerer == "llm":
-                    # A model's draft is not shown before it is verified: a sentence read
-                    # now and taken back later misleads (or a refusal replaces it all).
-                    partial += piece
-                    shown = reply(render.progress_message(found, label, len(partial.split())))
-                elif isinstance(piece, str):
-                    partial += piece  # extractive: sentences quoted verbatim from articles
-                    shown = reply(render.streaming_message(partial))
-                else:
-                    final = piece
-                    continue
-                yield skip, shown, skip, skip, skip, skip, skip
+            stream = self.space.engine.stream_chat(history, message, **options)
+            with contextlib.closing(paced(stream, STOP_WITHIN_S)) as pieces:
+                for piece in pieces:
+                    if stop_requested.is_set():  # closing stops the model at its next token
+                        yield skip, reply(render.STOPPED), *waiting[:5], hidden
+                        return
+                    if piece is None:  # still waiting: a moment at which Stop can take effect
+                        yield waiting
+                        continue
+                    if isinstance(piece, rag.Retrieved):
+                        found = piece
+                        label = rag.answerer_label(piece.answerer, self.space.settings)
+                        shown = reply(render.progress_message(piece, label, 0))
+                    elif isinstance(piece, str) and found and found.answerer == "llm":
+                        # A model's draft is not shown before it is verified: a sentence read
+                        # now and taken back later misleads (or a refusal replaces it all).
+                        partial += piece
+                        shown = reply(render.progress_message(found, label, len(partial.split())))
+                    elif isinstance(piece, str):
+                        partial += piece  # extractive: sentences quoted verbatim from articles
+                        shown = reply(render.streaming_message(partial))
+                    else:
+                        final = piece
+                        continue
+                    yield skip, shown, skip, skip, skip, skip, skip, skip
         except Exception as error:  # say what is wrong in plain words, keep the conversation
             shown = reply(render.error_message(plain_words(error)))
-            yield skip, shown, skip, skip, skip, skip, skip
+            yield skip, shown, skip, skip, skip, skip, skip, hidden
             return
         data = final.model_dump(mode="json")
         answers = [*answers, data]
@@ -175,16 +213,18 @@ class ChatTab:
             render.sources_panel(sections),
             gr.DownloadButton(value=self.export(answers), interactive=True),
             gr.Button(visible=final.refused and final.searched.narrowed),
+            hidden,
         )
 
-    def retry(self, messages, answers, sections, as_of, answerer):
+    def retry(self, messages, answers, sections, as_of, answerer,
+              request: gr.Request | None = None):  # fmt: skip
         """The last question again, over every date and source (shown after a refusal that
         had a date window or sources)."""
         if not answers:
-            yield (gr.skip(),) * 7
+            yield *(gr.skip(),) * 7, gr.Button(visible=False)
             return
         yield from self.respond(answers[-1]["question"], messages, answers, sections, None,
-                                None, as_of, None, answerer, all_dates=True)  # fmt: skip
+                                None, as_of, None, answerer, request, all_dates=True)  # fmt: skip
 
     @staticmethod
     def export(answers: list[dict[str, Any]]) -> str:
@@ -209,18 +249,6 @@ class ChatTab:
     @staticmethod
     def pick_example(event: gr.SelectData) -> str:
         return _text(event.value)
-
-    @staticmethod
-    def stopped(messages):
-        """After Stop: the unfinished reply says it was stopped (nothing half-made remains)."""
-        messages = list(messages or [])
-        last = messages[-1] if messages else {}
-        stopped = {"role": "assistant", "content": render.STOPPED}
-        if last.get("role") == "user":  # stopped before the answer had even begun
-            messages.append(stopped)
-        elif last.get("role") == "assistant" and render.in_progress(_text(last.get("content"))):
-            messages[-1] = stopped
-        return messages, gr.Button(visible=False)
 
     @staticmethod
     def clear():
@@ -494,18 +522,15 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
 
         chat_inputs = [question, chatbot, answers, sections, since, until, as_of, source_filter,
                        answerer]  # fmt: skip
-        chat_outputs = [question, chatbot, answers, sections, panel, export, retry]
-        # While an answer is prepared, a Stop button cancels it (shown only then).
-        show_stop = {"fn": lambda: gr.Button(visible=True), "outputs": stop, "queue": False,
+        chat_outputs = [question, chatbot, answers, sections, panel, export, retry, stop]
+        # While an answer is prepared, a Stop button ends it (shown at once, before the
+        # answer's turn in the queue; the answer hides it when done).
+        show_stop = {"fn": chat.begin, "outputs": stop, "queue": False,
                      "api_visibility": "private"}  # fmt: skip
-        hide_stop = {**show_stop, "fn": lambda: gr.Button(visible=False)}
-        answering = []
 
         def answers_after(started, fn, inputs) -> None:
-            """``fn`` answers once ``started`` (which shows Stop) has run; Stop cancels it."""
-            event = started.then(fn, inputs, chat_outputs, api_visibility="private")
-            answering.append(event)
-            event.then(**hide_stop)
+            """``fn`` answers once ``started`` (which shows Stop) has run."""
+            started.then(fn, inputs, chat_outputs, api_visibility="private")
 
         for trigger in (question.submit, send.click):
             answers_after(trigger(**show_stop), chat.respond, chat_inputs)
@@ -516,8 +541,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         answers_after(picked.then(**show_stop), chat.respond, chat_inputs)
         answers_after(retry.click(**show_stop), chat.retry,
                       [chatbot, answers, sections, as_of, answerer])  # fmt: skip
-        stop.click(ChatTab.stopped, chatbot, [chatbot, stop], cancels=answering, queue=False,
-                   api_visibility="private")  # fmt: skip
+        stop.click(chat.stop, None, stop, queue=False, api_visibility="private")
         chatbot.like(chat.feedback, answers, None, api_visibility="private")
         cleared = [chatbot, answers, sections, panel, export, question, retry]
         new.click(chat.clear, None, cleared, api_visibility="private")

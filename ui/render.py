@@ -140,11 +140,6 @@ STOPPED = "*Stopped before the answer was finished.*"
 SEARCHING = "*Searching the library…*"
 
 
-def in_progress(message: str) -> bool:
-    """Is this chat message one of the placeholders shown while an answer is prepared?"""
-    return message == SEARCHING or message.startswith("*Found ") or message.endswith(" ▍")
-
-
 def streaming_message(partial: str) -> str:
     return markdown_text(partial) + " ▍"
 

@@ -224,7 +224,10 @@ def test_the_page_follows_library_changes_made_by_another_process(page, ui_url, 
     assert page.errors == []
 
 
-def test_stop_cancels_an_answer_being_written(page, ui_url):
+def test_stop_ends_an_answer_being_written_and_the_next_question_is_answered(page, ui_url):
+    """A question sent right after Stop used to be dropped by the page (never answered) while
+    Gradio's cancel of the LLM turn was still pending, and the stopped turn's follow-up hid
+    the next turn's Stop button."""
     page.goto(ui_url)
     page.get_by_text("Filters", exact=True).click()
     page.get_by_text(re.compile(r"^LLM: ")).click()
@@ -233,8 +236,19 @@ def test_stop_cancels_an_answer_being_written(page, ui_url):
     box.press("Enter")
     stop = page.locator("#nr-stop")
     stop.wait_for(state="visible")
-    stop.click()
+    stop.click()  # while the model still reads its prompt (seconds before its first token)
     page.get_by_text("Stopped before the answer was finished.").wait_for(timeout=30_000)
+    stop.wait_for(state="hidden")
+    box.fill("Who cut the ribbon?")  # at once: nothing of the stopped turn may be pending
+    box.press("Enter")
+    stop.wait_for(state="visible")  # the new turn's Stop stays until it is answered
+    page.locator(BOT).nth(1).get_by_text("Stopped", exact=False).wait_for(state="detached")
+    page.wait_for_function(
+        r"""(selector) => { const bots = document.querySelectorAll(selector);
+            return bots.length >= 2 && /\[\d\]/.test(bots[1].innerText); }""",
+        arg=BOT,
+        timeout=60_000,
+    )
     stop.wait_for(state="hidden")
     assert page.errors == []
 

@@ -21,12 +21,13 @@ def chat(ui_settings):
 
 
 def turn(chat, question, answers=(), sections=(), **filters):
+    """The updates of one turn that change something (not the waits that let Stop in)."""
     options = {"since": None, "until": None, "as_of": None, "sources": None, "answerer": None}
     options.update(filters)
-    return list(
-        chat.respond(question, [], list(answers), list(sections), options["since"],
-                     options["until"], options["as_of"], options["sources"], options["answerer"])
-    )  # fmt: skip
+    updates = chat.respond(question, [], list(answers), list(sections), options["since"],
+                           options["until"], options["as_of"], options["sources"],
+                           options["answerer"])  # fmt: skip
+    return [u for u in updates if u != (gr.skip(),) * len(u)]
 
 
 def test_llm_drafts_are_not_shown_before_they_are_verified(chat):
@@ -75,8 +76,9 @@ def test_filters_reach_the_engine_and_bad_ones_are_explained(chat):
 
 
 def test_an_empty_question_changes_nothing(chat):
-    updates = turn(chat, "   ")
-    assert updates == [tuple(gr.skip() for _ in range(7))]
+    (update,) = turn(chat, "   ")
+    assert update[:7] == (gr.skip(),) * 7
+    assert update[7].visible is False  # the Stop button shown on Enter goes away
 
 
 def test_a_control_character_question_is_cleaned_not_a_raw_exception(chat):
@@ -123,15 +125,32 @@ def test_clear_resets_everything_the_conversation_holds():
     assert export.value is None and export.interactive is False
 
 
-def test_stop_marks_only_an_unfinished_reply():
+def test_stop_ends_the_turn_of_its_own_page_only(chat):
+    """Stop asks the page's turn to end; the turn says so and records no answer. Another
+    page's turn goes on."""
+    import types
+
+    mine, theirs = types.SimpleNamespace(session_hash="a"), types.SimpleNamespace(session_hash="b")
+    options = (None, None, None, None, "llm")
+    for page in (mine, theirs):
+        assert chat.begin(page).visible is True
+    my_turn = chat.respond("Who heads the U.N. nuclear watchdog?", [], [], [], *options, mine)
+    their_turn = chat.respond("Who heads the U.N. nuclear watchdog?", [], [], [], *options,
+                              theirs)  # fmt: skip
+    next(my_turn), next(their_turn)  # both searching
+    assert chat.stop(mine).visible is False
+    stopped = list(my_turn)[-1]
+    assert stopped[1][-1]["content"] == render.STOPPED
+    assert stopped[2] == gr.skip() and stopped[7].visible is False  # no answer recorded
+    answered = list(their_turn)[-1]
+    assert answered[2][0]["answerer"] == "llm" and answered[7].visible is False
+
+
+def test_gradio_hands_the_page_request_to_the_chat_handlers():
+    """Stop is keyed by the page's session: Gradio must recognise the request parameter."""
+    from gradio.utils import get_type_hints
+
     from ui.app import ChatTab
 
-    def assistant(text):
-        return {"role": "assistant", "content": [{"type": "text", "text": text}]}  # as Gradio
-
-    stopped, button = ChatTab.stopped([assistant("*Found 8 passages in 5 articles · LLM…*")])
-    assert stopped[-1]["content"] == render.STOPPED and button.visible is False
-    finished = [assistant("**Rafael Grossi** heads it [1].")]
-    assert ChatTab.stopped(finished)[0] == finished  # a finished answer stays as it is
-    asked = [{"role": "user", "content": "Who?"}]  # stopped before the answer began
-    assert ChatTab.stopped(asked)[0][-1]["content"] == render.STOPPED
+    for handler in (ChatTab.begin, ChatTab.stop, ChatTab.respond, ChatTab.retry):
+        assert get_type_hints(handler)["request"] == (gr.Request | None)
