@@ -126,3 +126,123 @@ class IngestProgress:
             chunk_rate=f"{state.chunks / elapsed:.1f}",
             current=Path(state.current).name if state.current else "",
         )
+
+
+feeds = typer.Typer(help="Feed subscriptions that keep the library current (see `watch`).")
+app.add_typer(feeds, name="feeds")
+
+
+@feeds.command("add")
+def feeds_add(
+    ctx: typer.Context,
+    url: Annotated[str, typer.Argument(help="An RSS or Atom feed's http(s) URL")],
+    every: Annotated[
+        str | None, typer.Option(help="How often to check it: 30s, 15m, 2h, 1d [default 15m]")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Source name for its articles (default: the feed's title)")
+    ] = None,
+) -> None:
+    """Subscribe to a feed (checked once that it is one; nothing is ingested yet)."""
+    from ingest.watch import subscribe
+
+    settings = rag.load_settings(**ctx.obj)
+    sub = subscribe(url, settings, every=every, source=source)
+    out.print(
+        f"subscribed to {sub.url} (every {_duration(sub.every_s)}); `newsrag watch` keeps "
+        "it current, `newsrag feeds check` polls it now",
+        highlight=False,
+    )
+
+
+@feeds.command("list")
+def feeds_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """The subscriptions with their health: last check, last new item, items, last error."""
+    with rag.open_library(rag.load_settings(**ctx.obj)) as library:
+        subscriptions = library.subscriptions.all()
+    if as_json:
+        print(json.dumps([sub.to_dict() for sub in subscriptions], indent=2))
+        return
+    if not subscriptions:
+        out.print("no subscriptions (`newsrag feeds add URL`)")
+        return
+    from rich.table import Table
+
+    table = Table("URL", "source", "every", "last checked", "last new item", "items", "last error")
+    for sub in subscriptions:
+        table.add_row(
+            sub.url, sub.source or "(feed title)", _duration(sub.every_s),
+            sub.last_checked or "never", sub.last_new_item or "-", str(sub.items_ingested),
+            f"[red]{sub.last_error}[/]" if sub.last_error else "-",
+        )  # fmt: skip
+    out.print(table)
+
+
+@feeds.command("remove")
+def feeds_remove(ctx: typer.Context, url: Annotated[str, typer.Argument()]) -> None:
+    """Unsubscribe (its articles stay in the library)."""
+    with rag.open_library(rag.load_settings(**ctx.obj)) as library:
+        library.subscriptions.remove(url)
+    out.print(f"unsubscribed from {url}; its articles stay in the library", highlight=False)
+
+
+@feeds.command("check")
+def feeds_check(
+    ctx: typer.Context,
+    urls: Annotated[list[str] | None, typer.Argument(help="Feeds to check (default: all)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Poll feeds once, now, and ingest what is new."""
+    from dataclasses import asdict
+
+    from ingest.watch import check_now
+
+    try:
+        outcomes = check_now(rag.load_settings(**ctx.obj), urls or None)
+    except KeyboardInterrupt:
+        err.print("interrupted: the library is consistent; the next check finishes the job")
+        raise typer.Exit(INTERRUPTED) from None
+    if as_json:
+        print(json.dumps([asdict(o) for o in outcomes], indent=2))
+    else:
+        for outcome in outcomes:
+            out.print(outcome.line(), highlight=False)
+    raise typer.Exit(1 if any(o.result == "failed" for o in outcomes) else 0)
+
+
+@app.command("watch")
+def watch_command(ctx: typer.Context) -> None:
+    """Keep the library current: poll every subscription on its schedule until Ctrl-C."""
+    import os
+    import signal
+    import threading
+
+    from ingest.watch import Watcher
+
+    settings = rag.load_settings(**ctx.obj)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    watcher = Watcher(settings, on_check=lambda o: out.print(o.line(), highlight=False))
+    count = len(watcher.library.subscriptions.all())
+    err.print(f"watching {count} feed(s) of {settings.data_dir}; Ctrl-C stops", highlight=False)
+    watcher.start()
+    while not stop.wait(0.5):  # a bare wait() may miss the signal on some platforms
+        pass
+    err.print("stopping: checks in flight end after their current batch", highlight=False)
+    if not watcher.stop():
+        err.print("stopped mid-check: the library is consistent; the next check finishes it")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(INTERRUPTED)  # a fetch can't be interrupted; its thread would hold exit
+    raise typer.Exit(0)
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -20,6 +20,7 @@ import ipaddress
 import socket
 import urllib.request
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import httpcore
@@ -123,31 +124,62 @@ def client(*, timeout_s: float, allow_private: bool) -> httpx.Client:
     return httpx.Client(**options, **checked, transport=transport)
 
 
-def fetch(url: str, *, timeout_s: float, max_bytes: int, allow_private: bool = False) -> Document:
-    """GET ``url``; raises InputError naming what went wrong (never a traceback)."""
+@dataclass
+class Fetched:
+    """One response: its status, the headers a poller needs, and the body (within the limit)."""
+
+    status: int
+    reason: str
+    headers: httpx.Headers
+    document: Document  # empty data for a 304 or an error status
+
+
+def get(
+    url: str,
+    *,
+    timeout_s: float,
+    max_bytes: int,
+    allow_private: bool = False,
+    headers: dict[str, str] | None = None,
+) -> Fetched:
+    """GET ``url`` whatever the status; InputError when there is no usable response."""
     try:
         with (
             client(timeout_s=timeout_s, allow_private=allow_private) as http,
-            http.stream("GET", url) as response,
+            http.stream("GET", url, headers=headers) as response,
         ):
-            if response.status_code >= 400:
-                raise InputError(f"HTTP {response.status_code} {response.reason_phrase}")
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > max_bytes:
-                raise InputError(f"response is {declared} bytes, over the {max_bytes}-byte limit")
             data = bytearray()
-            for piece in response.iter_bytes():
-                data.extend(piece)
-                if len(data) > max_bytes:
-                    raise InputError(f"response exceeds the {max_bytes}-byte limit")
-            return Document(
-                location=url,
-                data=bytes(data),
-                origin=url,
-                url=str(response.url),
-                content_type=response.headers.get("content-type"),
+            if response.status_code < 300:
+                declared = int(response.headers.get("content-length") or 0)
+                if declared > max_bytes:
+                    raise InputError(
+                        f"response is {declared} bytes, over the {max_bytes}-byte limit"
+                    )
+                for piece in response.iter_bytes():
+                    data.extend(piece)
+                    if len(data) > max_bytes:
+                        raise InputError(f"response exceeds the {max_bytes}-byte limit")
+            return Fetched(
+                status=response.status_code,
+                reason=response.reason_phrase,
+                headers=response.headers,
+                document=Document(
+                    location=url,
+                    data=bytes(data),
+                    origin=url,
+                    url=str(response.url),
+                    content_type=response.headers.get("content-type"),
+                ),
             )
     except httpx.TimeoutException:
         raise InputError(f"unreachable: no answer within {timeout_s:g} s") from None
     except httpx.HTTPError as error:
         raise InputError(f"unreachable: {error.__class__.__name__}: {error}") from None
+
+
+def fetch(url: str, *, timeout_s: float, max_bytes: int, allow_private: bool = False) -> Document:
+    """GET ``url``; raises InputError naming what went wrong (never a traceback)."""
+    got = get(url, timeout_s=timeout_s, max_bytes=max_bytes, allow_private=allow_private)
+    if got.status >= 400:
+        raise InputError(f"HTTP {got.status} {got.reason}")
+    return got.document

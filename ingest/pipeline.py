@@ -19,6 +19,7 @@ from ingest.clean import article_id, canonical_url, clean_body, clean_inline, co
 from ingest.dates import parse_published
 from ingest.fetch import fetch
 from ingest.loaders import (
+    AlreadyStored,
     Document,
     InputError,
     LoadFailure,
@@ -137,11 +138,15 @@ class IngestRun:
         field_map: dict[str, str] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
         on_failure: Callable[[str], None] | None = None,
+        source: str | None = None,
     ):
         self.library = library
         self.settings = settings
         self.summary = IngestSummary()
-        self.options = LoadOptions(field_map=dict(field_map or {}), fetch=self._fetch)
+        self.source = source  # overrides what the inputs say (a subscription's own name)
+        self.options = LoadOptions(
+            field_map=dict(field_map or {}), fetch=self._fetch, stored=self._stored
+        )
         self.on_progress = on_progress
         self.on_failure = on_failure
         self.chunker = Chunker(
@@ -166,6 +171,13 @@ class IngestRun:
             allow_private=self.settings.allow_private_urls,
         )
 
+    def _stored(self, link: str, updated: datetime | None) -> bool:
+        article = self.library.resolve(link)
+        if article is None or not article.ingested_at:
+            return False
+        stored_at = datetime.fromisoformat(article.ingested_at)
+        return updated is None or updated <= stored_at.replace(tzinfo=stored_at.tzinfo or UTC)
+
     def read(self, item: Input) -> Iterator[LoadResult]:
         """Everything one input yields; a whole-input problem becomes one failure."""
         try:
@@ -175,14 +187,18 @@ class IngestRun:
                 doc = self._fetch(item.name)
             else:
                 doc = read_file(item.name, int(self.settings.max_file_mb * MB))
-            produced = False
-            for result in loader_for(doc)(doc, self.options):
-                produced = True
-                yield result
-            if not produced:
-                yield LoadFailure(item.name, "no articles found")
+            yield from self.load(doc)
         except InputError as error:
             yield LoadFailure(item.name, str(error))
+
+    def load(self, doc: Document) -> Iterator[LoadResult]:
+        """What one document (a file read, a page or feed fetched) yields."""
+        produced = False
+        for result in loader_for(doc)(doc, self.options):
+            produced = True
+            yield result
+        if not produced:
+            yield LoadFailure(doc.location, "no articles found")
 
     def fail(self, failure: LoadFailure, origin: str | None = None) -> None:
         self.summary.failed += 1
@@ -194,6 +210,8 @@ class IngestRun:
 
     # ---------------------------------------------------------------- articles
     def add(self, raw: RawArticle) -> None:
+        if self.source:
+            raw.source = self.source
         try:
             article = prepare(raw, self.settings)
         except InputError as error:
@@ -259,14 +277,30 @@ class IngestRun:
             )
 
     # ---------------------------------------------------------------- the run
+    def take(self, result: LoadResult, origin: str | None) -> None:
+        if isinstance(result, LoadFailure):
+            self.fail(result, origin)
+        elif isinstance(result, AlreadyStored):
+            self.summary.unchanged += 1
+        else:
+            self.add(result)
+
     def run(self, items: Sequence[Input] | Iterator[Input]) -> IngestSummary:
         for item in items:
             for result in self.read(item):
-                if isinstance(result, LoadFailure):
-                    self.fail(result, None if is_url(item.name) else os.path.abspath(item.name))
-                else:
-                    self.add(result)
+                self.take(result, None if is_url(item.name) else os.path.abspath(item.name))
                 self.report(item.name)
+        self.flush()
+        self.report("")
+        return self.summary
+
+    def run_document(self, doc: Document) -> IngestSummary:
+        try:
+            for result in self.load(doc):
+                self.take(result, None)
+                self.report(doc.location)
+        except InputError as error:
+            self.fail(LoadFailure(doc.location, str(error)))
         self.flush()
         self.report("")
         return self.summary
@@ -307,23 +341,48 @@ def ingest(
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     names = [os.fspath(item) for item in inputs]
+
+    def work(run: IngestRun) -> None:
+        run.run(expand(names, include, exclude))
+        if sync:
+            run.sync([Path(name) for name in names if not is_url(name) and Path(name).is_dir()])
+
+    options = {"field_map": field_map, "on_progress": on_progress, "on_failure": on_failure}
+    return _ingest_run(names, work, settings, library, options)
+
+
+def ingest_document(
+    doc: Document,
+    settings: Settings | None = None,
+    *,
+    source: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    library: Library | None = None,
+) -> IngestSummary:
+    """Ingest one document already fetched (a feed checked by the poller); ``source``
+    overrides the document's own (a subscription's name)."""
+    options = {"on_progress": on_progress, "source": source}
+    return _ingest_run([doc.location], lambda run: run.run_document(doc), settings, library,
+                       options)  # fmt: skip
+
+
+def _ingest_run(
+    names: list[str],
+    work: Callable[[IngestRun], None],
+    settings: Settings | None,
+    library: Library | None,
+    options: dict,
+) -> IngestSummary:
+    """One ingest under the library's write lock, logged with its inputs."""
     settings = settings or load_settings()
     started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     own_library = library is None
     library = library or Library(settings)
     try:
         with library.writing():
-            run = IngestRun(
-                library,
-                settings,
-                field_map=field_map,
-                on_progress=on_progress,
-                on_failure=on_failure,
-            )
+            run = IngestRun(library, settings, **options)
             library.check_embedding(settings.embed_model)
-            run.run(expand(names, include, exclude))
-            if sync:
-                run.sync([Path(name) for name in names if not is_url(name) and Path(name).is_dir()])
+            work(run)
             run.summary.seconds = round(time.perf_counter() - run._started, 3)
             # "unchanged" must not read as "all is well" when the vectors are gone.
             run.summary.notes.extend(f"the library is damaged: {p}" for p in library.damage())

@@ -33,6 +33,8 @@ _LAZY = {
     "LibraryError": "rag.store",
     "DamagedLibrary": "rag.store",
     "ReadOnlyLibrary": "rag.store",
+    "Subscription": "rag.subscriptions",
+    "SubscriptionError": "rag.subscriptions",
     "RepairReport": "rag.repair",
     "repair_library": "rag.repair",
     "SUPPORT_THRESHOLD": "rag.cite",

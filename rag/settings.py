@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     # addresses (ingest/fetch.py, docs/security.md); True for an intranet, or the tests.
     allow_private_urls: bool = False
 
+    # --- feed subscriptions (`newsrag feeds`, `newsrag watch`) --------------------------------
+    feed_every_s: int = Field(900, ge=1)  # a new subscription's interval (15 minutes)
+    # Shorter intervals are refused: a feed polled every few seconds is a burden on its
+    # publisher for news that changes every few minutes. (Tests lower it.)
+    feed_min_every_s: int = Field(60, ge=1)
+    # A failing feed waits every x 2^failures, at most this long (a dead feed: 6 hourly tries).
+    feed_max_backoff_s: int = Field(6 * 3600, ge=1)
+    # Feeds fetched at once by the poller: a slow feed holds one, never the others.
+    watch_workers: int = Field(4, ge=1, le=32)
+
     # --- retrieval and answering -------------------------------------------------------------
     retrieval_mode: Literal["hybrid", "dense", "keyword"] = "hybrid"
     top_k: int = Field(8, ge=1, le=50)  # passages: usually >= 5 articles at 2 per article

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
@@ -43,6 +44,7 @@ from rag.errors import NewsragError
 from rag.indexes import SearchIndexes, forget, search_indexes
 from rag.lexicon import Weights
 from rag.settings import Settings
+from rag.subscriptions import Subscriptions
 from rag.types import Article, Chunk, Passage, day_number
 
 SCHEMA_VERSION = 1
@@ -102,6 +104,22 @@ CREATE TABLE IF NOT EXISTS feedback (
     refused INTEGER NOT NULL,
     cited_article_ids TEXT NOT NULL,
     helpful INTEGER NOT NULL
+);
+-- Feeds the poller keeps the library current from (rag/subscriptions.py); the HTTP
+-- validators and the schedule survive restarts, so a restarted poller is still polite.
+CREATE TABLE IF NOT EXISTS subscriptions (
+    url TEXT PRIMARY KEY,
+    source TEXT,
+    every_s INTEGER NOT NULL,
+    added_at TEXT NOT NULL,
+    last_checked TEXT,
+    last_new_item TEXT,
+    items_ingested INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_check TEXT,
+    etag TEXT,
+    last_modified TEXT
 );
 CREATE TABLE IF NOT EXISTS ingest_runs (
     started_at TEXT NOT NULL,
@@ -566,6 +584,7 @@ class Library:
             "undated": row["undated"] or 0,
             "embed_model": self._meta("embed_model"),
             "generation": self.generation,
+            "changed_at": self._meta("changed_at"),  # the last commit or delete (UTC)
         }
 
     @property
@@ -737,6 +756,7 @@ class Library:
                         (old.id, old.version, old.chunk_count),
                     )
             db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
         self.recover()  # 4. old vectors out
 
     def delete(self, article_ids: Iterable[str]) -> list[str]:
@@ -758,6 +778,8 @@ class Library:
                 removed.append(article_id)
             if removed:
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
         self.recover()
         return removed
 
@@ -773,6 +795,11 @@ class Library:
                     json.dumps(cited), int(helpful),
                 ),
             )  # fmt: skip
+
+    @functools.cached_property
+    def subscriptions(self) -> Subscriptions:
+        """The feeds this library is kept current from (``newsrag feeds``)."""
+        return Subscriptions(self)
 
     def feedback(self) -> list[dict[str, Any]]:
         """Every thumbs up/down, oldest first (``newsrag feedback`` exports them)."""

@@ -6,6 +6,7 @@ from pathlib import PurePath
 
 from ingest.loaders import feed, html, jsonl, markdown, text
 from ingest.loaders.base import (
+    AlreadyStored,
     Document,
     InputError,
     Loader,
@@ -44,6 +45,7 @@ def loader_for(doc: Document) -> Loader:
 __all__ = [
     "LOADERS",
     "SUPPORTED_SUFFIXES",
+    "AlreadyStored",
     "Document",
     "InputError",
     "LoadFailure",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -45,7 +45,15 @@ class InputError(Exception):
     """Raised inside a loader for a whole input that is unusable."""
 
 
-LoadResult = RawArticle | LoadFailure
+@dataclass
+class AlreadyStored:
+    """A feed entry whose article is stored and not updated since: its page is not fetched
+    again (a poller would otherwise fetch every linked page of every feed on every check)."""
+
+    location: str
+
+
+LoadResult = RawArticle | LoadFailure | AlreadyStored
 
 
 @dataclass
@@ -75,6 +83,9 @@ Loader = Callable[[Document, "LoadOptions"], Iterator[LoadResult]]
 class LoadOptions:
     field_map: dict[str, str] = field(default_factory=dict)  # our name -> the record's key
     fetch: Callable[[str], Document] | None = None  # for feeds whose entries are summaries
+    # (entry link, when the entry was last updated or None) -> is its article stored and
+    # not older than that? Such entries are not fetched again.
+    stored: Callable[[str, datetime | None], bool] | None = None
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)

@@ -17,6 +17,7 @@ import feedparser
 from defusedxml import DefusedXmlException
 
 from ingest.loaders.base import (
+    AlreadyStored,
     Document,
     InputError,
     LoadFailure,
@@ -79,6 +80,12 @@ def _published(entry: feedparser.FeedParserDict) -> str | None:
     return entry.get("published") or entry.get("updated")
 
 
+def _updated_at(entry: feedparser.FeedParserDict) -> datetime | None:
+    # dict.get: FeedParserDict.get maps a missing "updated" to "published" with a warning
+    parsed = dict.get(entry, "updated_parsed") or dict.get(entry, "published_parsed")
+    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+
+
 def load(doc: Document, options: LoadOptions) -> Iterator[LoadResult]:
     refuse_xml_attacks(doc.data)
     parsed = feedparser.parse(doc.data)
@@ -93,6 +100,9 @@ def load(doc: Document, options: LoadOptions) -> Iterator[LoadResult]:
         body = _html_to_text(content) if content else ""
         notes: list[str] = []
         if len(body.split()) < FULL_TEXT_MIN_WORDS:
+            if link and options.stored and options.stored(link, _updated_at(entry)):
+                yield AlreadyStored(location)
+                continue
             summary = _html_to_text(entry.get("summary", "")) or entry.get("summary", "")
             page = _fetch_page(link, options) if link else None
             if page is not None:
