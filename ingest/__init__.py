@@ -1,6 +1,7 @@
 """Article ingestion: loaders, cleaning, chunking and the incremental pipeline.
 
-Public API: ``ingest(inputs, settings=None, ...) -> IngestSummary``; ``SUPPORTED_SUFFIXES``
+Public API: ``ingest(inputs, settings=None, ...) -> IngestSummary``; feeds: ``subscribe``,
+``check_now``, ``Watcher`` (the poller); ``SUPPORTED_SUFFIXES``
 (file types the loaders read); ``is_url``; ``SAMPLE_LIBRARY`` (a checkout's sample articles).
 """
 
@@ -14,6 +15,11 @@ _PUBLIC = {
     "IngestSummary": "ingest.pipeline",
     "Progress": "ingest.pipeline",
     "ingest": "ingest.pipeline",
+    "ingest_document": "ingest.pipeline",
+    "CheckOutcome": "ingest.watch",
+    "Watcher": "ingest.watch",
+    "check_now": "ingest.watch",
+    "subscribe": "ingest.watch",
     "SAMPLE_LIBRARY": "ingest.sources",
     "is_url": "ingest.sources",
 }

@@ -20,6 +20,7 @@ import rag
 from ingest import SUPPORTED_SUFFIXES, ingest
 from rag import Settings
 from ui import render
+from ui.feeds import FEED_HEADERS, FeedsPanel, feeds_summary, when
 from ui.pacing import paced
 from ui.uploads import collect
 
@@ -107,6 +108,10 @@ class Workspace:
         counts = _count(stats["articles"], "article")
         if stats["sources"]:
             counts += f" · {_count(stats['sources'], 'source')}"
+        if stats["changed_at"]:  # a live library: is it keeping up?
+            span += f" · updated {when(stats['changed_at'])}"
+        if feeds := feeds_summary(self.library.subscriptions.all()):
+            span += f" · {feeds}"
         return (
             f'<div id="nr-header"><h1>newsrag</h1><span class="tagline">answers from your news '
             f'library, with sources</span><span class="stats">{counts}{span}</span>'
@@ -268,6 +273,7 @@ class ChatTab:
 class LibraryTab:
     def __init__(self, space: Workspace):
         self.space = space
+        self.feeds = FeedsPanel(space.settings, space.library)
 
     def table(self, query: str = "") -> list[list[Any]]:
         needle = (query or "").casefold().strip()
@@ -345,16 +351,16 @@ class LibraryTab:
             "" if clear_inputs else gr.skip(),
         )
 
-    def poll(self, seen: int, query: str = ""):
-        """(generation, table, stats, header, sources filter, example questions) if the library
-        changed since the page saw generation ``seen`` (in this process or another: a CLI
-        ingest, a poller), else skips. On page load ``seen`` is -1: all is read fresh."""
-        generation = self.space.library.generation
-        if generation == seen:
-            return (gr.skip(),) * 6
+    def poll(self, seen: str, query: str = ""):
+        """(state, table, stats, header, sources filter, example questions, feeds table) if
+        the library or its feeds changed since the page saw ``seen`` (in this process or
+        another: a CLI ingest, a poller), else skips. On page load all is read fresh."""
+        state = f"{self.space.library.generation}#{self.feeds.state()}"
+        if state == seen:
+            return (gr.skip(),) * 7
         table, stats, header, sources, *_ = self.refreshed(query=query)
         examples = gr.Chatbot(examples=self.space.examples() or None)
-        return generation, table, stats, header, sources, examples
+        return state, table, stats, header, sources, examples, self.feeds.table()
 
     @staticmethod
     def select(event: gr.SelectData):
@@ -519,6 +525,28 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                 selected = gr.Textbox(visible=False)
                 selected_title = gr.Textbox(visible=False)
                 delete = gr.Button("Delete selected article", variant="stop", interactive=False)
+                with gr.Accordion("Feeds", open=True, elem_id="nr-feeds"):
+                    gr.Markdown(
+                        "Subscribed feeds are checked on their schedule while `newsrag watch` "
+                        "or `newsrag ui --watch` runs; their new articles appear here."
+                    )
+                    with gr.Row():
+                        feed_url = gr.Textbox(
+                            label="Feed URL (RSS or Atom)", scale=4,
+                            placeholder="https://example.com/news.rss",
+                        )  # fmt: skip
+                        feed_every = gr.Textbox(label="Check every", placeholder="15m", scale=1)
+                        feed_source = gr.Textbox(label="Source name (optional)", scale=2)
+                    with gr.Row():
+                        subscribe = gr.Button("Subscribe", variant="primary")
+                        check_feeds = gr.Button("Check all feeds now")
+                        unsubscribe = gr.Button("Unsubscribe selected feed", variant="stop")
+                    feeds_result = gr.HTML()
+                    feeds_table = gr.Dataframe(
+                        value=library.feeds.table(), headers=FEED_HEADERS, interactive=False,
+                        wrap=True, elem_id="nr-feeds-table",
+                    )  # fmt: skip
+                    selected_feed = gr.Textbox(visible=False)
 
         chat_inputs = [question, chatbot, answers, sections, since, until, as_of, source_filter,
                        answerer]  # fmt: skip
@@ -566,6 +594,18 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
             concurrency_limit=1,
         )
 
+        feeds = library.feeds
+        subscribe.click(
+            feeds.subscribe, [feed_url, feed_every, feed_source],
+            [feeds_result, feeds_table, feed_url], api_visibility="private",
+        )  # fmt: skip
+        feeds_table.select(feeds.select, None, selected_feed, api_visibility="private")
+        unsubscribe.click(feeds.unsubscribe, selected_feed, [feeds_result, feeds_table],
+                          api_visibility="private")  # fmt: skip
+        check_feeds.click(feeds.check_now, None, [feeds_result, feeds_table],
+                          api_visibility="private", concurrency_id="library-write",
+                          concurrency_limit=1)  # fmt: skip
+
         filter_inputs = [since, until, as_of, source_filter]
         for control in filter_inputs:
             control.change(render.filters_summary, filter_inputs, active_filters, queue=False,
@@ -573,8 +613,8 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
 
         # Header, stats, table and sources filter are read when the page loads and whenever
         # the library's generation moves (changes by other processes included).
-        seen = gr.State(-1)
-        current = [seen, table, stats, header, source_filter, chatbot]
+        seen = gr.State("")
+        current = [seen, table, stats, header, source_filter, chatbot, feeds_table]
         poll = {"api_visibility": "private", "queue": False}  # never waits behind questions
         app.load(library.poll, [seen, search], current, **poll)
         gr.Timer(LIBRARY_POLL_S).tick(

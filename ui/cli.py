@@ -39,15 +39,19 @@ class ListenError(rag.NewsragError, OSError):
     """The address can't be listened on (taken, or not this machine's)."""
 
 
-def serve_until_stopped(app) -> None:
-    """Block until SIGINT or SIGTERM, then stop ``app`` in bounded time (see module doc)."""
+def serve_until_stopped(app, watcher=None) -> None:
+    """Block until SIGINT or SIGTERM, then stop ``app`` (and the feed poller) in bounded time
+    (see module doc)."""
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
     while not stop.wait(SIGNAL_POLL_S):
         pass
     err.print("stopping…", highlight=False)
-    for step, grace in ((app.close, SHUTDOWN_GRACE_S), (atexit._run_exitfuncs, CLEANUP_GRACE_S)):
+    steps = [(app.close, SHUTDOWN_GRACE_S), (atexit._run_exitfuncs, CLEANUP_GRACE_S)]
+    if watcher is not None:  # a check in flight ends after its batch, or is cut (journaled)
+        steps.insert(0, (lambda: watcher.stop(grace_s=SHUTDOWN_GRACE_S), SHUTDOWN_GRACE_S))
+    for step, grace in steps:
         worker = threading.Thread(target=step, daemon=True)
         worker.start()
         worker.join(grace)
@@ -76,6 +80,9 @@ def ui(
         Path | None,
         typer.Option(help="Articles to add when the library is empty (default: data/sample)"),
     ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Also poll the feed subscriptions (`newsrag watch`)")
+    ] = False,
 ) -> None:
     """Start the chat window in the browser (Ctrl-C stops it)."""
     from ui.server import check_bind, launch, prepare_library, read_auth  # gradio: seconds
@@ -86,7 +93,14 @@ def ui(
     try:
         prepare_library(settings, seed, say=lambda line: err.print(line, highlight=False))
         running, _ = launch(settings, host=host, port=port, credentials=credentials, block=False)
-        serve_until_stopped(running)
+        watcher = None
+        if watch:
+            from ingest import Watcher
+
+            say = lambda outcome: err.print(outcome.line(), highlight=False)  # noqa: E731
+            watcher = Watcher(settings, on_check=say).start()
+            err.print("polling the feed subscriptions (Library tab, Feeds)", highlight=False)
+        serve_until_stopped(running, watcher)
     except OSError as error:  # e.g. the port is taken
         raise ListenError(f"can't listen on {host}:{port}: {error}") from None
     except KeyboardInterrupt:

@@ -70,10 +70,11 @@ def prepare_library(
 
     A library whose files exist but can't be read raises (``rag.DamagedLibrary`` names the
     file) before anything is seeded: an unreadable library is never mistaken for an empty one.
+    One with feed subscriptions is about to be filled by them: no sample articles among them.
     """
     library = rag.open_library(settings, create=True)
     try:
-        empty = library.stats()["articles"] == 0
+        empty = library.stats()["articles"] == 0 and not library.subscriptions.all()
         read_only = library.read_only
     finally:
         library.close()

@@ -1,0 +1,117 @@
+"""The Library tab's feeds: subscriptions with their health, subscribe, unsubscribe, check now.
+
+The chat window shows and edits the same subscriptions table as ``newsrag feeds``; the poller
+that checks them on schedule is ``newsrag watch`` or ``newsrag ui --watch``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+import ingest
+import rag
+from ui import render
+
+FEED_HEADERS = ["Feed", "Source", "Every", "Last checked", "Last new item", "Items", "Health"]
+
+
+def every_text(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def when(iso: str | None) -> str:
+    """An ISO time as 'YYYY-MM-DD HH:MM UTC' (stable: no "5 min ago" going stale)."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if iso else "never"
+
+
+def health(sub: rag.Subscription) -> str:
+    if sub.last_error:
+        return f"failing ({sub.failures}x): {sub.last_error}"
+    return "ok" if sub.last_checked else "not checked yet"
+
+
+def feeds_summary(subscriptions: list[rag.Subscription]) -> str:
+    """For the header: '3 feeds: 2 ok, 1 failing' ('' without subscriptions)."""
+    if not subscriptions:
+        return ""
+    failing = sum(1 for s in subscriptions if s.last_error)
+    noun = "feed" if len(subscriptions) == 1 else "feeds"
+    state = f"{len(subscriptions) - failing} ok" + (f", {failing} failing" if failing else "")
+    return f"{len(subscriptions)} {noun}: {state}"
+
+
+class FeedsPanel:
+    def __init__(self, settings: rag.Settings, library: rag.Library):
+        self.settings = settings
+        self.library = library
+
+    def table(self) -> list[list[Any]]:
+        return [
+            [s.url, s.source or "(feed title)", every_text(s.every_s), when(s.last_checked),
+             when(s.last_new_item) if s.last_new_item else "-", s.items_ingested, health(s)]
+            for s in self.library.subscriptions.all()
+        ]  # fmt: skip
+
+    def state(self) -> str:
+        """Changes whenever a subscription or its health does (what the page polls)."""
+        return "|".join(
+            f"{s.url}:{s.last_checked}:{s.failures}:{s.every_s}"
+            for s in self.library.subscriptions.all()
+        )
+
+    def _refuse_if_read_only(self) -> None:
+        if self.library.read_only:
+            raise gr.Error("This library is read-only here: feeds can't be changed.")
+
+    def subscribe(self, url: str, every: str, source: str):
+        self._refuse_if_read_only()
+        if not (url or "").strip():
+            return _said("Paste a feed's URL first."), gr.skip(), gr.skip()
+        try:
+            sub = ingest.subscribe(url, self.settings, every=(every or "").strip() or None,
+                                   source=source, library=self.library)  # fmt: skip
+        except rag.NewsragError as error:
+            return _said(str(error), failed=True), gr.skip(), gr.skip()
+        said = (
+            f"Subscribed to {sub.url} (every {every_text(sub.every_s)}). New articles arrive "
+            "while `newsrag watch` or `newsrag ui --watch` runs, or on Check now."
+        )
+        return _said(said), self.table(), ""
+
+    def unsubscribe(self, url: str):
+        self._refuse_if_read_only()
+        if not url:
+            return _said("Select a feed in the table first."), gr.skip()
+        try:
+            self.library.subscriptions.remove(url)
+        except rag.NewsragError as error:
+            return _said(str(error), failed=True), gr.skip()
+        return _said(f"Unsubscribed from {url}; its articles stay in the library."), self.table()
+
+    def check_now(self):
+        self._refuse_if_read_only()
+        outcomes = ingest.check_now(self.settings, library=self.library)
+        if not outcomes:
+            return _said("No feeds yet: subscribe to one above."), gr.skip()
+        lines = "".join(
+            f'<li class="{"failed" if o.result == "failed" else "added"}">'
+            f"{render.html_text(o.line())}</li>"
+            for o in outcomes
+        )
+        return f'<div class="ingest-result">Checked {len(outcomes)}:<ul>{lines}</ul></div>', (
+            self.table()
+        )
+
+    @staticmethod
+    def select(event: gr.SelectData) -> str:
+        return event.row_value[0]
+
+
+def _said(text: str, failed: bool = False) -> str:
+    kind = "failed" if failed else "added"
+    return f'<div class="ingest-result"><span class="{kind}">{render.html_text(text)}</span></div>'
