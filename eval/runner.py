@@ -283,6 +283,8 @@ def corpus_library(corpus: Sequence[Path], settings, cache_root: Path) -> Path:
     key.update(
         f"{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}".encode()
     )
+    if settings.merge_copies:  # syndicated copies stored once (ingest/dedupe.py)
+        key.update(b"|merge-copies")
     data_dir = cache_root / "libraries" / key.hexdigest()[:16]
     summary = ingest(list(corpus), settings.model_copy(update={"data_dir": data_dir}))
     if summary.articles_seen == 0:

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest import dedupe
 from ingest.chunk import Chunker
 from ingest.clean import article_id, canonical_url, clean_body, clean_inline, content_hash
 from ingest.dates import parse_published
@@ -32,7 +33,7 @@ from ingest.sources import Input, expand, is_url, read_file
 from rag.models import embedding_model, load_tokenizer
 from rag.settings import Settings, load_settings
 from rag.store import Library, PendingArticle
-from rag.types import Article
+from rag.types import Article, Outlet
 
 MB = 1024 * 1024
 # Chunks of this many model batches are embedded and committed together: the encoder sorts a
@@ -47,6 +48,7 @@ class IngestSummary:
     unchanged: int = 0
     removed: int = 0
     failed: int = 0
+    merged: int = 0  # copies of a stored story, kept as another outlet of it
     chunks_embedded: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)  # "location: reason", one per failure
@@ -65,9 +67,10 @@ class IngestSummary:
         return asdict(self)
 
     def line(self) -> str:
+        merged = f", merged {self.merged} copies" if self.merged else ""
         return (
             f"added {self.added}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"removed {self.removed}, failed {self.failed} "
+            f"removed {self.removed}, failed {self.failed}{merged} "
             f"({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
         )
 
@@ -127,6 +130,11 @@ def prepare(raw: RawArticle, settings: Settings) -> Article:
     )
 
 
+def _outlet(article: Article) -> Outlet:
+    return Outlet(url=article.url or article.origin or article.id, source=article.source,
+                  title=article.title, published_date=article.published_date)  # fmt: skip
+
+
 class IngestRun:
     """One ingest into one library. Use ``ingest()`` unless you need the pieces."""
 
@@ -155,6 +163,8 @@ class IngestRun:
             settings.chunk_overlap_tokens,
         )
         self._embedder = None
+        self._stories: dedupe.StoryIndex | None = None  # read on the first new article
+        self._outlets: list[tuple[str, Outlet]] = []  # copies found, stored with the batch
         self._queue: list[PendingArticle] = []
         self._queued_chunks = 0
         self._hashes_this_run: dict[str, str] = {}
@@ -227,6 +237,9 @@ class IngestRun:
         if existing and existing.version == article.version:
             self.summary.unchanged += 1
             return
+        if existing is None and article.url and self.library.story_carried_at(article.url):
+            self.summary.unchanged += 1  # a copy seen before: already an outlet of its story
+            return
         duplicate_of = self._hashes_this_run.get(article.content_hash)
         if existing is None and duplicate_of is None:
             twin = self.library.find_by_hash(article.content_hash)
@@ -234,17 +247,42 @@ class IngestRun:
         if duplicate_of and duplicate_of != article.id:  # same story under another URL or file
             self.seen_ids.add(duplicate_of)
             self.summary.unchanged += 1
+            if article.url:
+                self._outlets.append((duplicate_of, _outlet(article)))
             return
+        minhash = dedupe.signature(article.body) if self.settings.merge_copies else None
+        if minhash is not None and existing is None:
+            copy_of = self.stories.copy_of(minhash, article.published_date, article.id)
+            if copy_of is not None:  # a syndicated copy: the stored story gets this outlet
+                self.seen_ids.add(copy_of)
+                self.summary.merged += 1
+                self.summary.notes.append(f"{raw.location}: a copy of a stored story; kept as "
+                                          "another outlet of it")  # fmt: skip
+                self._outlets.append((copy_of, _outlet(article)))
+                return
         self._hashes_this_run[article.content_hash] = article.id
+        if minhash is not None:
+            self.stories.add(article.id, minhash, article.published_date)
         chunks = self.chunker.split(article)
         article.chunk_count = len(chunks)
-        self._queue.append(PendingArticle(article, chunks, [], replaces=existing))
+        self._queue.append(
+            PendingArticle(article, chunks, [], replaces=existing,
+                           signature=dedupe.to_bytes(minhash) if minhash else None)
+        )  # fmt: skip
         self._queued_chunks += len(chunks)
         if self._queued_chunks >= self.settings.embed_batch_size * FLUSH_BATCHES:
             self.flush()
 
+    @property
+    def stories(self) -> dedupe.StoryIndex:
+        if self._stories is None:
+            self._stories = dedupe.StoryIndex(self.library.story_signatures())
+        return self._stories
+
     def flush(self) -> None:
         if not self._queue:
+            self.library.add_outlets(self._outlets)
+            self._outlets = []
             return
         if self._embedder is None:
             self._embedder = embedding_model(self.settings)
@@ -255,6 +293,8 @@ class IngestRun:
             pending.vectors = vectors[position : position + len(pending.chunks)]
             position += len(pending.chunks)
         self.library.commit(self._queue)
+        self.library.add_outlets(self._outlets)  # after the stories they name are committed
+        self._outlets = []
         for pending in self._queue:
             if pending.replaces:
                 self.summary.updated += 1

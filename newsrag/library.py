@@ -63,6 +63,10 @@ def ask(
     for citation in answer.citations:
         _print_source(citation.n, citation.title, citation.source, citation.published_date,
                       citation.url, citation.quote)  # fmt: skip
+        if citation.outlets:  # a syndicated story: stored once, carried by these too
+            carried = ", ".join(f"{o.source or 'unknown'} ({o.url})" for o in citation.outlets)
+            out.print(f"    also carried by: {carried}", style="dim", highlight=False,
+                      markup=False)  # fmt: skip
     if answer.refused:
         out.print(f"[dim]searched: {answer.searched.describe()}[/]", highlight=False)
         if answer.searched.narrowed:

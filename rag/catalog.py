@@ -20,6 +20,9 @@ class ChunkTable:
     texts: list[str]  # embed texts (title and date header + passage): what BM25 indexes
     days: list[int]  # published day number, 0 = unknown
     sources: list[str]  # "" = unknown
+    article_ids: list[str] = field(default_factory=list)
+    # article id -> the sources of other outlets that carried its story (a wire copy)
+    outlet_sources: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -27,15 +30,34 @@ class ChunkCatalog:
     ids: list[str]
     days: np.ndarray  # day numbers (``rag.types.day_number``), 0 = undated
     sources: np.ndarray  # source names, "" = unknown
+    # source -> rows of chunks whose story that source carried too (besides its own)
+    carried_rows: dict[str, np.ndarray] = field(default_factory=dict)
+    # source -> ids of articles whose story it carried (for a filtered Chroma query)
+    carried_articles: dict[str, list[str]] = field(default_factory=dict)
     _positions: dict[str, int] | None = field(default=None, repr=False)  # id -> row, on first use
 
     @classmethod
     def from_table(cls, table: ChunkTable) -> ChunkCatalog:
+        rows: dict[str, list[int]] = {}
+        articles: dict[str, list[str]] = {}
+        for article_id, sources in table.outlet_sources.items():
+            for source in sources:
+                articles.setdefault(source, []).append(article_id)
+        if table.outlet_sources:
+            for row, article_id in enumerate(table.article_ids):
+                for source in table.outlet_sources.get(article_id, ()):
+                    rows.setdefault(source, []).append(row)
         return cls(
             table.ids,
             np.asarray(table.days, dtype=np.int64),
             np.asarray(table.sources, dtype=object),
+            {source: np.asarray(found, dtype=np.int64) for source, found in rows.items()},
+            {source: sorted(ids) for source, ids in articles.items()},
         )
+
+    def carried_by(self, sources: list[str] | None) -> list[str]:
+        """Ids of articles whose story one of ``sources`` carried as another outlet."""
+        return sorted({a for s in sources or () for a in self.carried_articles.get(s, ())})
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -51,7 +73,11 @@ class ChunkCatalog:
         if day_range is not None:
             keep &= (self.days >= day_range[0]) & (self.days <= day_range[1])
         if sources:
-            keep &= np.isin(self.sources, sources)
+            chosen = np.isin(self.sources, sources)
+            for source in sources:  # a story counts for every outlet that carried it
+                if source in self.carried_rows:
+                    chosen[self.carried_rows[source]] = True
+            keep &= chosen
         return keep.astype(np.float32)
 
     def admitted_count(self, mask: np.ndarray | None) -> int:

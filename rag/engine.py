@@ -114,6 +114,9 @@ class NewsQueryEngine(CustomQueryEngine):
         verify_started = time.perf_counter()
         paraphrase_check = None if chosen.quotes_verbatim else self.embed_model.similarity
         answer = compose_answer(plan, chosen.name, context, search, draft, paraphrase_check)
+        carried = self.library.outlets(c.article_id for c in answer.citations)
+        for citation in answer.citations:  # a wire story: every outlet that ran it
+            citation.outlets = carried.get(citation.article_id, [])
         timings["verify"] = _ms(verify_started)
         timings["total"] = _ms(started)
         answer.timings = timings

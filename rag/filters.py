@@ -29,7 +29,9 @@ class SearchFilters:
         high = day_number(self.last_day) if self.last_day else LAST_DAY
         return low, high
 
-    def chroma_where(self) -> dict[str, Any] | None:
+    def chroma_where(self, carried: list[str] = ()) -> dict[str, Any] | None:
+        """Chroma's filter; ``carried``: ids of articles whose story a chosen source carried
+        as another outlet (the chunks' metadata names only the first)."""
         conditions: list[dict[str, Any]] = []
         days = self.day_range()
         if days is not None:
@@ -37,7 +39,10 @@ class SearchFilters:
                 conditions.append({"published_day": {"$gte": days[0]}})
             conditions.append({"published_day": {"$lte": days[1]}})
         if self.sources:
-            conditions.append({"source": {"$in": list(self.sources)}})
+            by_source = {"source": {"$in": list(self.sources)}}
+            if carried:
+                by_source = {"$or": [by_source, {"article_id": {"$in": list(carried)}}]}
+            conditions.append(by_source)
         if not conditions:
             return None
         return conditions[0] if len(conditions) == 1 else {"$and": conditions}

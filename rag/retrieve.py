@@ -163,9 +163,8 @@ class HybridRetriever(BaseRetriever):
             kept = catalog.keep(fetched, mask)
             if len(kept) >= k or len(fetched) < wanted:  # enough, or nothing more exists
                 return kept[:k]
-        found = collection.query(
-            query_embeddings=[vector], n_results=k, where=filters.chroma_where(), include=[]
-        )
+        where = filters.chroma_where(catalog.carried_by(filters.sources))
+        found = collection.query(query_embeddings=[vector], n_results=k, where=where, include=[])
         return _ids(found)
 
     def _exact(self, vector: list[float], chunk_ids: list[str], k: int) -> list[str]:

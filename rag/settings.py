@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # addresses (ingest/fetch.py, docs/security.md); True for an intranet, or the tests.
     allow_private_urls: bool = False
 
+    # A near-copy of a stored story (a syndicated wire copy: ingest/dedupe.py) is kept as
+    # another outlet of that story instead of a second article.
+    merge_copies: bool = True
+
     # --- feed subscriptions (`newsrag feeds`, `newsrag watch`) --------------------------------
     feed_every_s: int = Field(900, ge=1)  # a new subscription's interval (15 minutes)
     # Shorter intervals are refused: a feed polled every few seconds is a burden on its

@@ -45,7 +45,7 @@ from rag.indexes import SearchIndexes, forget, search_indexes
 from rag.lexicon import Weights
 from rag.settings import Settings
 from rag.subscriptions import Subscriptions
-from rag.types import Article, Chunk, Passage, day_number
+from rag.types import Article, Chunk, Outlet, Passage, day_number
 
 SCHEMA_VERSION = 1
 # A writer holds SQLite's lock for one batch's commit (well under a second); a reader or a second
@@ -105,6 +105,23 @@ CREATE TABLE IF NOT EXISTS feedback (
     cited_article_ids TEXT NOT NULL,
     helpful INTEGER NOT NULL
 );
+-- Other outlets that carried an article's story (a syndicated wire copy, found at ingest by
+-- ingest/dedupe.py): the story is stored once; they are kept for citations and source filters.
+CREATE TABLE IF NOT EXISTS outlets (
+    article_id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    source TEXT,
+    title TEXT,
+    published_date TEXT,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (article_id, url)
+);
+CREATE INDEX IF NOT EXISTS outlets_by_url ON outlets(url);
+-- Each article's MinHash of word shingles: how a near-duplicate copy is recognised.
+CREATE TABLE IF NOT EXISTS story_signatures (
+    article_id TEXT PRIMARY KEY,
+    signature BLOB NOT NULL
+);
 -- Feeds the poller keeps the library current from (rag/subscriptions.py); the HTTP
 -- validators and the schedule survive restarts, so a restarted poller is still polite.
 CREATE TABLE IF NOT EXISTS subscriptions (
@@ -154,6 +171,12 @@ RESTORE_ADVICE = (
     "(the vectors and keyword index are rebuilt from library.sqlite, but nothing rebuilds it)"
 )
 _TABLES = {"articles", "chunks", "chroma_journal", "meta", "ingest_runs"}
+# Tables added after the first release that every read expects; a read-only library that
+# predates them gets empty temporary ones (it can't be given real ones).
+_LATER_TABLES = {
+    "outlets": "article_id, url, source, title, published_date, added_at",
+    "story_signatures": "article_id, signature",
+}
 
 
 def _writable(folder: Path, docstore: Path) -> bool:
@@ -175,6 +198,7 @@ class PendingArticle:
     chunks: list[Chunk]
     vectors: list[list[float]]
     replaces: Article | None = None
+    signature: bytes | None = None  # for near-duplicate detection (ingest/dedupe.py)
 
 
 def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
@@ -246,7 +270,12 @@ class Library:
         else:
             db = sqlite3.connect(path, **options)
         db.row_factory = sqlite3.Row
-        if not self.read_only:
+        if self.read_only:  # a library from before these tables: read as having none
+            present = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            for table, columns in _LATER_TABLES.items():
+                if table not in present:
+                    db.execute(f"CREATE TEMP TABLE {table} ({columns})")
+        else:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
@@ -455,8 +484,8 @@ class Library:
             return article
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE url = ? OR origin_key = ? "
-            "OR id LIKE ? LIMIT 2",
-            (key, key, f"{key}%"),
+            "OR id LIKE ? OR id IN (SELECT article_id FROM outlets WHERE url = ?) LIMIT 2",
+            (key, key, f"{key}%", key),
         )
         return self._article(rows[0]) if len(rows) == 1 else None
 
@@ -492,10 +521,66 @@ class Library:
         return [(row["id"], row["origin"], row["origin_key"]) for row in rows]
 
     def sources(self) -> list[str]:
+        """Every source name, the outlets that carried another's story included."""
         rows = self._query(
-            "SELECT DISTINCT source FROM articles WHERE source IS NOT NULL ORDER BY 1"
+            "SELECT source FROM articles WHERE source IS NOT NULL UNION "
+            "SELECT source FROM outlets WHERE source IS NOT NULL ORDER BY 1"
         )
         return [row["source"] for row in rows]
+
+    # ------------------------------------------------------------------ stories and outlets
+    def story_signatures(self) -> list[tuple[str, bytes, date | None]]:
+        """Each stored story's MinHash signature and publication date (ingest/dedupe.py)."""
+        rows = self._query(
+            "SELECT s.article_id, s.signature, a.published_date FROM story_signatures s "
+            "JOIN articles a ON a.id = s.article_id"
+        )
+        return [
+            (row["article_id"], row["signature"],
+             date.fromisoformat(row["published_date"]) if row["published_date"] else None)
+            for row in rows
+        ]  # fmt: skip
+
+    def story_carried_at(self, url: str) -> str | None:
+        """The id of the article whose story ``url`` carried as another outlet, if any."""
+        rows = self._query("SELECT article_id FROM outlets WHERE url = ? LIMIT 1", (url,))
+        return rows[0]["article_id"] if rows else None
+
+    def add_outlets(self, carried: Sequence[tuple[str, Outlet]]) -> None:
+        """Record that each (article id, outlet) carried that article's story."""
+        if not carried:
+            return
+        with self._transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO outlets VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (article_id, o.url, o.source, o.title,
+                     o.published_date.isoformat() if o.published_date else None, _now())
+                    for article_id, o in carried
+                ],
+            )  # fmt: skip
+            if db.total_changes == before:
+                return
+            # Source filters select on outlets too: the catalogue is rebuilt with them.
+            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
+
+    def outlets(self, article_ids: Iterable[str]) -> dict[str, list[Outlet]]:
+        """The other outlets that carried each article's story (oldest first)."""
+        found: dict[str, list[Outlet]] = {}
+        ids = list(dict.fromkeys(article_ids))
+        for start in range(0, len(ids), ID_BATCH):
+            part = ids[start : start + ID_BATCH]
+            rows = self._query(
+                "SELECT * FROM outlets WHERE article_id IN "
+                f"({', '.join('?' * len(part))}) ORDER BY added_at, url",
+                part,
+            )
+            for row in rows:
+                fields = {key: row[key] for key in ("url", "source", "title", "published_date")}
+                found.setdefault(row["article_id"], []).append(Outlet(**fields))
+        return found
 
     def newest_published(self, until: date) -> date | None:
         """The latest publication date on or before ``until`` (None: no dated article)."""
@@ -539,9 +624,12 @@ class Library:
     def chunk_table(self) -> ChunkTable:
         """Every committed chunk with what search filters on, in a stable order."""
         rows = self._query(
-            "SELECT c.id, c.embed_text, a.published_date, a.source FROM chunks c "
+            "SELECT c.id, c.article_id, c.embed_text, a.published_date, a.source FROM chunks c "
             "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
         )
+        carried: dict[str, set[str]] = {}  # article id -> other outlets' sources
+        for row in self._query("SELECT article_id, source FROM outlets WHERE source IS NOT NULL"):
+            carried.setdefault(row["article_id"], set()).add(row["source"])
         return ChunkTable(
             ids=[row["id"] for row in rows],
             texts=[row["embed_text"] for row in rows],
@@ -552,6 +640,8 @@ class Library:
                 for row in rows
             ],
             sources=[row["source"] or "" for row in rows],
+            article_ids=[row["article_id"] for row in rows],
+            outlet_sources=carried,
         )
 
     def search_indexes(self) -> SearchIndexes:
@@ -749,6 +839,16 @@ class Library:
                     "DELETE FROM chroma_journal WHERE article_id = ? AND version = ?",
                     (article.id, article.version),
                 )
+                if pending.signature is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO story_signatures VALUES (?, ?)",
+                        (article.id, pending.signature),
+                    )
+                if article.url:  # was it an outlet of another story? now it is its own
+                    db.execute(
+                        "DELETE FROM outlets WHERE url = ? AND article_id != ?",
+                        (article.url, article.id),
+                    )
                 old = pending.replaces
                 if old and old.version != article.version:
                     db.execute(
@@ -775,11 +875,12 @@ class Library:
                 )
                 db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
                 db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+                db.execute("DELETE FROM outlets WHERE article_id = ?", (article_id,))
+                db.execute("DELETE FROM story_signatures WHERE article_id = ?", (article_id,))
                 removed.append(article_id)
             if removed:
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
         self.recover()
         return removed
 

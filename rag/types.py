@@ -65,6 +65,15 @@ class Passage(BaseModel):
     keyword_rank: int | None = None
 
 
+class Outlet(BaseModel):
+    """Another outlet that carried a stored article's story (a syndicated copy)."""
+
+    url: str
+    source: str | None = None
+    title: str | None = None
+    published_date: date | None = None
+
+
 class Citation(BaseModel):
     """A numbered source for the answer: the exact supporting sentence and where it is."""
 
@@ -81,6 +90,7 @@ class Citation(BaseModel):
     score: float  # how well the quote supports the cited statement (0..1)
     passage: str = ""  # the retrieved passage around the quote (for display)
     passage_start: int = 0
+    outlets: list[Outlet] = Field(default_factory=list)  # others that carried the story
 
 
 class Retrieved(BaseModel):

@@ -164,6 +164,19 @@ def unverified_block(answer: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------- sources panel
+def _outlets_line(outlets: Sequence[dict[str, Any]]) -> str:
+    """'Also carried by: Harbor Times, The Ledger' with links (a syndicated story)."""
+    if not outlets:
+        return ""
+    names = []
+    for outlet in outlets:
+        name = html_text(outlet.get("source") or outlet.get("url") or "another outlet")
+        link = safe_url(outlet.get("url"))
+        names.append(f'<a href="{html_text(link)}" target="_blank" rel="noopener noreferrer">'
+                     f"{name}</a>" if link else name)  # fmt: skip
+    return f'<div class="src-meta src-outlets">Also carried by: {", ".join(names)}</div>'
+
+
 def _card_header(n: int, title: str, url: str | None, source: str | None, day: Any) -> str:
     link = safe_url(url)
     title_html = html_text(title)
@@ -239,6 +252,7 @@ def article_card(turn: int, n: int, cited: Sequence[dict[str, Any]], body: str |
         + _card_header(
             n, first["title"], first.get("url"), first.get("source"), first.get("published_date")
         )
+        + _outlets_line(first.get("outlets") or [])
         + "".join(_quote_context(c) for c in sorted(cited, key=lambda c: c["start"]))
         + _article_view(body, spans)
         + "</article>"
@@ -314,6 +328,9 @@ def conversation_markdown(answers: Sequence[dict[str, Any]]) -> str:
             parts = (item.get("source"), day_label(item.get("published_date")), item.get("url"))
             where = ", ".join(part for part in parts if part)
             lines.append(f"{n}. {item['title']} ({where})")
+            if outlets := item.get("outlets"):
+                carried = ", ".join(f"{o.get('source') or 'unknown'} ({o['url']})" for o in outlets)
+                lines.append(f"   Also carried by: {carried}")
             if quote:
                 lines.append(f"   > {quote}")
         lines.append("")

@@ -59,7 +59,9 @@ def test_an_article_arriving_in_a_feed_is_answerable_in_the_open_window(tmp_path
                 published=datetime.now(UTC),
             ))  # fmt: skip
             arrived = page.locator("#nr-table").get_by_text("Lighthouse keeper retires")
-            arrived.filter(visible=True).first.wait_for(timeout=90_000)  # ingested by the poller, seen by the page
+            arrived.filter(visible=True).first.wait_for(
+                timeout=90_000
+            )  # ingested by the poller, seen by the page
             assert "2 articles" in header.inner_text()
             answer = Client(url, verbose=False).predict(
                 "Who retired after forty years as lighthouse keeper?", api_name="/ask"

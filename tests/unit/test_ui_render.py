@@ -202,3 +202,17 @@ def test_conversation_export_has_questions_answers_and_quotes():
         in text
     )
     assert "   > Service resumes Monday." in text
+
+
+def test_a_syndicated_story_names_the_other_outlets_on_its_card_and_in_the_export():
+    data = answer()
+    data["citations"][0]["outlets"] = [
+        {"url": "https://times.example/a", "source": "Harbor <b>Times</b>"},
+        {"url": "javascript:alert(1)", "source": "Evil"},
+    ]
+    card = render.article_card(0, 1, [data["citations"][0]], body=None)
+    assert "Also carried by:" in card
+    assert '<a href="https://times.example/a"' in card and "Harbor &lt;b&gt;Times" in card
+    assert "javascript:" not in card  # not a link: a name only
+    exported = render.conversation_markdown([data])
+    assert "Also carried by: Harbor <b>Times</b> (https://times.example/a)" in exported
