@@ -244,3 +244,45 @@ def repair(ctx: typer.Context) -> None:
     for problem in left:
         err.print(f"[bold red]still wrong:[/] {problem}", highlight=False, soft_wrap=True)
     raise typer.Exit(1 if left else 0)
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    since: Annotated[
+        str, typer.Option(help="Period: 24h, 3d, 2w, or a first day (YYYY-MM-DD)")
+    ] = "24h",
+    source: Annotated[
+        list[str] | None, typer.Option(help="Only stories this source carried (repeatable)")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The period ends on this day (default: today)")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Stories to list", min=1)] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """What's new: the most covered stories of the period, each with its lead sentence."""
+    try:
+        today = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        raise rag.DigestError(f"--as-of {as_of!r}: expected a date (YYYY-MM-DD)") from None
+    first = rag.period_start(since, today)
+    with _open(ctx) as library:
+        stories = rag.most_covered(library, first, today, source or None, limit)
+    if as_json:
+        print(json.dumps([story.to_dict() for story in stories], indent=2))
+        return
+    if not stories:
+        out.print(f"No articles published from {first} to {today}.", highlight=False)
+        return
+    out.print(f"[dim]Most covered stories, {first} to {today}:[/]")
+    for number, story in enumerate(stories, 1):
+        days = " to ".join(dict.fromkeys(str(d) for d in (story.first_day, story.last_day) if d))
+        outlets = ", ".join(story.outlets) or "source unknown"
+        out.print(f"\n[bold]{number}. {story.headline}[/]", highlight=False, soft_wrap=True)
+        out.print(f"    {len(story.article_ids)} article(s) · {outlets} · {days or 'undated'}",
+                  style="dim", highlight=False, markup=False)  # fmt: skip
+        lead = story.lead
+        out.print(f"    “{lead.quote}” [1]", highlight=False, markup=False)
+        out.print(f"    [1] {lead.title}" + (f" · {lead.url}" if lead.url else ""), style="dim",
+                  highlight=False, markup=False)  # fmt: skip

@@ -503,6 +503,15 @@ class Library:
         )
         return [self._article(row) for row in rows]
 
+    def articles_published(self, first: date, last: date) -> list[Article]:
+        """Articles published from ``first`` to ``last`` (inclusive), oldest first."""
+        rows = self._query(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE published_date BETWEEN ? AND ? "
+            "ORDER BY published_date, id",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [self._article(row) for row in rows]
+
     def newest_titles(self, limit: int) -> list[str]:
         """Titles of the ``limit`` most recently published articles (dated ones only)."""
         rows = self._query(

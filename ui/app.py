@@ -23,6 +23,7 @@ from ui import render
 from ui.feeds import FEED_HEADERS, FeedsPanel, feeds_summary, when
 from ui.pacing import paced
 from ui.uploads import collect
+from ui.whatsnew import NO_STORIES, WhatsNew, question_about
 
 ASSETS = Path(__file__).parent / "assets"
 EXAMPLE_QUESTIONS = 3  # chips on the empty chat, from the newest headlines
@@ -274,6 +275,7 @@ class LibraryTab:
     def __init__(self, space: Workspace):
         self.space = space
         self.feeds = FeedsPanel(space.settings, space.library)
+        self.news = WhatsNew(space.library)
 
     def table(self, query: str = "") -> list[list[Any]]:
         needle = (query or "").casefold().strip()
@@ -351,16 +353,28 @@ class LibraryTab:
             "" if clear_inputs else gr.skip(),
         )
 
-    def poll(self, seen: str, query: str = ""):
-        """(state, table, stats, header, sources filter, example questions, feeds table) if
-        the library or its feeds changed since the page saw ``seen`` (in this process or
-        another: a CLI ingest, a poller), else skips. On page load all is read fresh."""
+    def poll(self, seen: str, query: str = "", as_of: str | None = None):
+        """(state, table, stats, header, sources filter, example questions, feeds table,
+        what's new, its stories) if the library or its feeds changed since the page saw
+        ``seen`` (in this process or another: a CLI ingest, a poller), else skips. On page
+        load all is read fresh."""
         state = f"{self.space.library.generation}#{self.feeds.state()}"
         if state == seen:
-            return (gr.skip(),) * 7
+            return (gr.skip(),) * 9
         table, stats, header, sources, *_ = self.refreshed(query=query)
         examples = gr.Chatbot(examples=self.space.examples() or None)
-        return state, table, stats, header, sources, examples, self.feeds.table()
+        news, stories = self.whats_new(as_of)
+        return state, table, stats, header, sources, examples, self.feeds.table(), news, stories
+
+    def whats_new(self, as_of: Any = None):
+        """(the What's new panel, its clickable stories) as of the Filters' day."""
+        html, questions = self.news.panel(_day(as_of))
+        return html, gr.Dataset(samples=questions or [[NO_STORIES]])
+
+    @staticmethod
+    def pick_story(sample: list[str]) -> str:
+        """A story clicked in What's new: the question about it goes into the box."""
+        return "" if sample[0] == NO_STORIES else question_about(sample[0])
 
     @staticmethod
     def select(event: gr.SelectData):
@@ -469,6 +483,14 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                             )
                     with gr.Column(scale=2, min_width=320):
                         panel = gr.HTML(render.sources_panel([]), elem_id="nr-sources")
+                        with gr.Accordion("What's new", open=False, elem_id="nr-news"):
+                            news = gr.HTML(elem_id="nr-news-list")
+                            stories = gr.Dataset(
+                                components=[gr.Textbox(visible=False)],
+                                samples=[[NO_STORIES]],
+                                label="Ask about a story",
+                                elem_id="nr-stories",
+                            )
                 with gr.Accordion("Filters", open=False, elem_id="nr-filters"):
                     with gr.Row():
                         since = gr.DateTime(label="Published since", include_time=False,
@@ -567,6 +589,9 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
             ChatTab.pick_example, None, question, queue=False, api_visibility="private"
         )
         answers_after(picked.then(**show_stop), chat.respond, chat_inputs)
+        story_picked = stories.click(LibraryTab.pick_story, stories, question, queue=False,
+                                     api_visibility="private")  # fmt: skip
+        answers_after(story_picked.then(**show_stop), chat.respond, chat_inputs)
         answers_after(retry.click(**show_stop), chat.retry,
                       [chatbot, answers, sections, as_of, answerer])  # fmt: skip
         stop.click(chat.stop, None, stop, queue=False, api_visibility="private")
@@ -614,12 +639,13 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
         # Header, stats, table and sources filter are read when the page loads and whenever
         # the library's generation moves (changes by other processes included).
         seen = gr.State("")
-        current = [seen, table, stats, header, source_filter, chatbot, feeds_table]
+        current = [seen, table, stats, header, source_filter, chatbot, feeds_table, news, stories]
         poll = {"api_visibility": "private", "queue": False}  # never waits behind questions
-        app.load(library.poll, [seen, search], current, **poll)
+        app.load(library.poll, [seen, search, as_of], current, **poll)
         gr.Timer(LIBRARY_POLL_S).tick(
-            library.poll, [seen, search], current, show_progress="hidden", **poll
+            library.poll, [seen, search, as_of], current, show_progress="hidden", **poll
         )
+        as_of.change(library.whats_new, as_of, [news, stories], show_progress="hidden", **poll)
 
         gr.api(api.ask, api_name="ask")
         api_files = gr.File(file_count="multiple", visible=False)

@@ -425,3 +425,22 @@ def test_copy_puts_the_answer_and_its_sources_on_the_clipboard_as_plain_text(pag
     assert "[1] Harbour bridge reopens after two-year repair (Millbrook Courier" in copied
     assert "“Mayor Tom Becker cut the ribbon" in copied
     assert page.errors == []
+
+
+def test_whats_new_lists_the_stories_and_a_click_asks_about_one(page, ui_url):
+    page.goto(ui_url)
+    page.get_by_text("What's new", exact=True).click()
+    listed = page.locator("#nr-news-list li")
+    listed.first.wait_for(timeout=30_000)
+    first = listed.first.locator(".story-head").inner_text()
+    assert "article(s)" in listed.first.locator(".src-meta").inner_text()
+    assert listed.first.locator("blockquote").inner_text().strip()  # its lead sentence, cited
+    headline = first.split(". ", 1)[1]
+    page.locator("#nr-stories .gallery-item").first.click()  # the first story, by its headline
+    page.locator(BOT).first.wait_for(timeout=60_000)
+    assert headline in page.locator('#nr-chat [data-testid="user"]').first.inner_text()
+    page.wait_for_function(
+        "(selector) => !document.querySelector(selector).innerText.includes('Searching')",
+        arg=BOT, timeout=60_000,
+    )  # fmt: skip
+    assert page.errors == []

@@ -1,0 +1,60 @@
+"""The chat's "What's new" panel: the most covered stories of the last days (``rag.digest``),
+each with its outlets, dates and lead sentence cited; a click on a story asks about it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import rag
+from ui import render
+
+PERIOD_DAYS = 7  # the panel's period: a week, the span of most "this week" questions
+PANEL_STORIES = 5
+NO_STORIES = "(no stories in this period)"
+
+
+def question_about(headline: str) -> str:
+    return f"What is the latest on “{headline}”?"
+
+
+class WhatsNew:
+    def __init__(self, library: rag.Library):
+        self.library = library
+
+    def stories(self, as_of: str | None = None) -> tuple[list[rag.Story], date, date]:
+        """The week up to ``as_of`` (or today); a library whose newest article is older than
+        that (an archive) shows the week up to its newest article instead of nothing."""
+        last = date.fromisoformat(as_of[:10]) if as_of else date.today()
+        stories = rag.most_covered(self.library, last - timedelta(days=PERIOD_DAYS), last,
+                             limit=PANEL_STORIES)  # fmt: skip
+        if not stories and not as_of and (newest := self.library.newest_published(last)):
+            last = newest
+            stories = rag.most_covered(self.library, last - timedelta(days=PERIOD_DAYS), last,
+                                 limit=PANEL_STORIES)  # fmt: skip
+        return stories, last - timedelta(days=PERIOD_DAYS), last
+
+    def panel(self, as_of: str | None = None) -> tuple[str, list[list[str]]]:
+        """(the panel's HTML, one clickable headline per story)."""
+        stories, first, last = self.stories(as_of)
+        if not stories:
+            return (f'<div class="whats-new empty">No articles published from {first} to '
+                    f"{last}.</div>"), []  # fmt: skip
+        items = []
+        for number, story in enumerate(stories, 1):
+            days = " to ".join(dict.fromkeys(str(d) for d in (story.first_day, story.last_day)
+                                              if d)) or "undated"  # fmt: skip
+            outlets = ", ".join(story.outlets) or "source unknown"
+            lead = story.lead
+            link = render.safe_url(lead.url)
+            cite = (f'<a class="cite" href="{render.html_text(link)}" target="_blank" '
+                    'rel="noopener noreferrer">[1]</a>') if link else "[1]"  # fmt: skip
+            items.append(
+                f'<li><div class="story-head">{number}. {render.html_text(story.headline)}</div>'
+                f'<div class="src-meta">{len(story.article_ids)} article(s) · '
+                f"{render.html_text(outlets)} · {days}</div>"
+                f"<blockquote>{render.html_text(lead.quote)} {cite}</blockquote></li>"
+            )
+        heading = f"Most covered, {first} to {last} (click a story below to ask about it)"
+        html = f'<div class="whats-new"><div class="src-meta">{heading}</div><ol>'
+        html += "".join(items) + "</ol></div>"
+        return html, [[story.headline] for story in stories]
