@@ -149,7 +149,7 @@ def feeds_add(
     settings = rag.load_settings(**ctx.obj)
     sub = subscribe(url, settings, every=every, source=source)
     out.print(
-        f"subscribed to {sub.url} (every {_duration(sub.every_s)}); `newsrag watch` keeps "
+        f"subscribed to {sub.url} (every {sub.every_text}); `newsrag watch` keeps "
         "it current, `newsrag feeds check` polls it now",
         highlight=False,
     )
@@ -169,16 +169,14 @@ def feeds_list(
     if not subscriptions:
         out.print("no subscriptions (`newsrag feeds add URL`)")
         return
-    from rich.table import Table
-
-    table = Table("URL", "source", "every", "last checked", "last new item", "items", "last error")
-    for sub in subscriptions:
-        table.add_row(
-            sub.url, sub.source or "(feed title)", _duration(sub.every_s),
-            sub.last_checked or "never", sub.last_new_item or "-", str(sub.items_ingested),
-            f"[red]{sub.last_error}[/]" if sub.last_error else "-",
+    for sub in subscriptions:  # a block per feed: URLs are too long for a table's column
+        out.print(sub.url, highlight=False, markup=False)
+        out.print(
+            f"    {sub.source or '(feed title)'} · every {sub.every_text} · last checked "
+            f"{sub.last_checked or 'never'} · last new item {sub.last_new_item or '-'} · "
+            f"{sub.items_ingested} items · {sub.health}",
+            highlight=False, markup=False, style="red" if sub.last_error else None,
         )  # fmt: skip
-    out.print(table)
 
 
 @feeds.command("remove")
@@ -239,10 +237,3 @@ def watch_command(ctx: typer.Context) -> None:
         sys.stdout.flush()
         os._exit(INTERRUPTED)  # a fetch can't be interrupted; its thread would hold exit
     raise typer.Exit(0)
-
-
-def _duration(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -48,8 +48,19 @@ class Subscription:
     last_modified: str | None = None
 
     @property
-    def healthy(self) -> bool:
-        return self.last_error is None
+    def health(self) -> str:
+        """'ok', 'not checked yet', or 'failing (3x): HTTP 500 ...'."""
+        if self.last_error:
+            return f"failing ({self.failures}x): {self.last_error}"
+        return "ok" if self.last_checked else "not checked yet"
+
+    @property
+    def every_text(self) -> str:
+        """The interval as a person writes it: 15m, 2h, 1d, 90s."""
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+            if self.every_s % size == 0:
+                return f"{self.every_s // size}{unit}"
+        return f"{self.every_s}s"
 
     def to_dict(self) -> dict[str, Any]:
         """What ``feeds list --json`` prints (not the HTTP validators)."""

@@ -17,22 +17,9 @@ from ui import render
 FEED_HEADERS = ["Feed", "Source", "Every", "Last checked", "Last new item", "Items", "Health"]
 
 
-def every_text(seconds: int) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def when(iso: str | None) -> str:
     """An ISO time as 'YYYY-MM-DD HH:MM UTC' (stable: no "5 min ago" going stale)."""
     return f"{iso[:10]} {iso[11:16]} UTC" if iso else "never"
-
-
-def health(sub: rag.Subscription) -> str:
-    if sub.last_error:
-        return f"failing ({sub.failures}x): {sub.last_error}"
-    return "ok" if sub.last_checked else "not checked yet"
 
 
 def feeds_summary(subscriptions: list[rag.Subscription]) -> str:
@@ -52,8 +39,8 @@ class FeedsPanel:
 
     def table(self) -> list[list[Any]]:
         return [
-            [s.url, s.source or "(feed title)", every_text(s.every_s), when(s.last_checked),
-             when(s.last_new_item) if s.last_new_item else "-", s.items_ingested, health(s)]
+            [s.url, s.source or "(feed title)", s.every_text, when(s.last_checked),
+             when(s.last_new_item) if s.last_new_item else "-", s.items_ingested, s.health]
             for s in self.library.subscriptions.all()
         ]  # fmt: skip
 
@@ -78,7 +65,7 @@ class FeedsPanel:
         except rag.NewsragError as error:
             return _said(str(error), failed=True), gr.skip(), gr.skip()
         said = (
-            f"Subscribed to {sub.url} (every {every_text(sub.every_s)}). New articles arrive "
+            f"Subscribed to {sub.url} (every {sub.every_text}). New articles arrive "
             "while `newsrag watch` or `newsrag ui --watch` runs, or on Check now."
         )
         return _said(said), self.table(), ""

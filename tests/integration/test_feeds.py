@@ -4,6 +4,7 @@ feed beside a fast one, summary-only entries, and `newsrag watch` stopped by Ctr
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -274,3 +275,34 @@ def release_all(process):
     if process.poll() is None:
         process.kill()
         process.communicate()
+
+
+def test_the_feeds_commands(feeds, settings):
+    feeds.routes["/news.rss"] = Feed("Harbor Times", [
+        Entry("a", "Ferry service resumes", story("The harbor ferry resumed service."))])  # fmt: skip
+    url = f"{feeds.url}/news.rss"
+
+    def run(*args):
+        return subprocess.run(
+            [*NEWSRAG, "--data-dir", str(settings.data_dir), "feeds", *args],
+            capture_output=True, text=True, timeout=300,
+            env=subprocess_env(NEWSRAG_FEED_MIN_EVERY_S="1"),
+        )  # fmt: skip
+
+    added = run("add", url, "--every", "30m", "--source", "Harbor Desk")
+    assert added.returncode == 0 and "subscribed to" in added.stdout and "every 30m" in added.stdout
+    again = run("add", url)
+    assert again.returncode == 2 and f"error: already subscribed to {url}" in again.stderr
+    checked = run("check", "--json")
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)[0]["added"] == 1
+    listed = json.loads(run("list", "--json").stdout)
+    assert [(s["url"], s["source"], s["every_s"], s["items_ingested"], s["last_error"])
+            for s in listed] == [(url, "Harbor Desk", 1800, 1, None)]  # fmt: skip
+    assert listed[0]["last_checked"] and listed[0]["last_new_item"]
+    table = run("list")
+    assert "Harbor Desk" in table.stdout and "30m" in table.stdout
+    gone = run("remove", f"{feeds.url}/other.rss")
+    assert gone.returncode == 2 and "not subscribed to" in gone.stderr
+    assert run("remove", url).returncode == 0
+    assert json.loads(run("list", "--json").stdout) == []
