@@ -280,7 +280,9 @@ def digest(
         days = " to ".join(dict.fromkeys(str(d) for d in (story.first_day, story.last_day) if d))
         outlets = ", ".join(story.outlets) or "source unknown"
         out.print(f"\n[bold]{number}. {story.headline}[/]", highlight=False, soft_wrap=True)
-        out.print(f"    {len(story.article_ids)} article(s) · {outlets} · {days or 'undated'}",
+        count = len(story.article_ids)
+        articles = f"{count} article{'' if count == 1 else 's'}"
+        out.print(f"    {articles} · {outlets} · {days or 'undated'}",
                   style="dim", highlight=False, markup=False)  # fmt: skip
         lead = story.lead
         out.print(f"    “{lead.quote}” [1]", highlight=False, markup=False)

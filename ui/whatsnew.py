@@ -40,17 +40,19 @@ class WhatsNew:
             return (f'<div class="whats-new empty">No articles published from {first} to '
                     f"{last}.</div>"), []  # fmt: skip
         items = []
-        for number, story in enumerate(stories, 1):
+        for story in stories:
             days = " to ".join(dict.fromkeys(str(d) for d in (story.first_day, story.last_day)
                                               if d)) or "undated"  # fmt: skip
             outlets = ", ".join(story.outlets) or "source unknown"
+            count = "1 article" if len(story.article_ids) == 1 else (
+                f"{len(story.article_ids)} articles")  # fmt: skip
             lead = story.lead
             link = render.safe_url(lead.url)
             cite = (f'<a class="cite" href="{render.html_text(link)}" target="_blank" '
                     'rel="noopener noreferrer">[1]</a>') if link else "[1]"  # fmt: skip
             items.append(
-                f'<li><div class="story-head">{number}. {render.html_text(story.headline)}</div>'
-                f'<div class="src-meta">{len(story.article_ids)} article(s) · '
+                f'<li><div class="story-head">{render.html_text(story.headline)}</div>'
+                f'<div class="src-meta">{count} · '
                 f"{render.html_text(outlets)} · {days}</div>"
                 f"<blockquote>{render.html_text(lead.quote)} {cite}</blockquote></li>"
             )

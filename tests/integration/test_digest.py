@@ -70,7 +70,7 @@ def test_digest_command_prints_stories_and_names_a_bad_period(settings, library_
     assert stories[0]["outlets"] == ["Coast Radio", "Harbor Times", "The Ledger"]
     assert stories[1]["headline"] == "Old bakery reopens on Mill Street"
     shown = run("--since", "2026-11-20", "--as-of", "2026-11-25")
-    assert "1. " in shown.stdout and "3 article(s) · Coast Radio, Harbor Times, The Ledger" in (
+    assert "1. " in shown.stdout and "3 articles · Coast Radio, Harbor Times, The Ledger" in (
         shown.stdout)  # fmt: skip
     bad = run("--since", "lately")
     assert bad.returncode == 2 and "--since 'lately': expected a length such as 24h" in bad.stderr
