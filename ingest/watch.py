@@ -13,6 +13,8 @@ consistent, and the next check ingests what was left.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import threading
 import time
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import IO, Literal
 
 import feedparser
 
@@ -29,6 +31,7 @@ from ingest.loaders import InputError
 from ingest.loaders.feed import looks_like_feed, refuse_xml_attacks
 from ingest.pipeline import MB, Progress, ingest_document
 from ingest.sources import is_url
+from rag.errors import NewsragError
 from rag.settings import Settings
 from rag.store import Library
 from rag.subscriptions import Subscription, SubscriptionError, now_iso
@@ -255,8 +258,15 @@ def check_now(
             library.close()
 
 
+class AlreadyWatching(NewsragError, RuntimeError):
+    """Another poller already polls this library (its feeds would be asked twice)."""
+
+
 class Watcher:
-    """Every subscription polled on its own schedule until ``stop()`` (APScheduler)."""
+    """Every subscription polled on its own schedule until ``stop()`` (APScheduler).
+
+    One poller per library: a second one (another `watch`, or `ui --watch`) is refused, since
+    it would ask every feed twice as often as its subscription says."""
 
     def __init__(
         self,
@@ -276,6 +286,7 @@ class Watcher:
         self._active = 0
         self._idle = threading.Condition()
         self._intervals: dict[str, int] = {}
+        self._lock: IO[str] | None = None
         self.scheduler = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(settings.watch_workers),
@@ -288,6 +299,22 @@ class Watcher:
         )
 
     def start(self) -> Watcher:
+        lock = open(self.settings.data_dir / ".watch.lock", "a+")  # noqa: SIM115  (held while running)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            lock.close()
+            raise AlreadyWatching(
+                f"the feeds of {self.settings.data_dir} are already being polled ({holder}); "
+                "one `newsrag watch` or `newsrag ui --watch` per library"
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}")
+        lock.flush()
+        self._lock = lock
         self.scheduler.start()
         self.scheduler.add_job(
             self.sync, "interval", seconds=self.sync_s, id="sync", executor="own",
@@ -341,6 +368,10 @@ class Watcher:
         with self._idle:
             self._idle.wait_for(lambda: self._active == 0, timeout=grace_s)
             done = self._active == 0
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
         if done:
             self.library.close()
         return done

@@ -92,14 +92,14 @@ def ui(
     check_bind(host, credentials, insecure_no_auth)
     try:
         prepare_library(settings, seed, say=lambda line: err.print(line, highlight=False))
-        running, _ = launch(settings, host=host, port=port, credentials=credentials, block=False)
         watcher = None
-        if watch:
+        if watch:  # first: a second poller of this library is refused before the window opens
             from ingest import Watcher
 
             say = lambda outcome: err.print(outcome.line(), highlight=False)  # noqa: E731
             watcher = Watcher(settings, on_check=say).start()
             err.print("polling the feed subscriptions (Library tab, Feeds)", highlight=False)
+        running, _ = launch(settings, host=host, port=port, credentials=credentials, block=False)
         serve_until_stopped(running, watcher)
     except OSError as error:  # e.g. the port is taken
         raise ListenError(f"can't listen on {host}:{port}: {error}") from None

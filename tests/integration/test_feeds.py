@@ -306,3 +306,18 @@ def test_the_feeds_commands(feeds, settings):
     assert gone.returncode == 2 and "not subscribed to" in gone.stderr
     assert run("remove", url).returncode == 0
     assert json.loads(run("list", "--json").stdout) == []
+
+
+def test_one_poller_per_library(feeds, settings):
+    """A second poller would ask every feed twice as often as its subscription says."""
+    from ingest.watch import AlreadyWatching
+
+    feeds.routes["/news.rss"] = Feed("Harbor Times")
+    subscribe(f"{feeds.url}/news.rss", settings, every="60s")
+    first = Watcher(settings).start()
+    try:
+        with pytest.raises(AlreadyWatching, match=r"already being polled \(pid \d+\)"):
+            Watcher(settings).start()
+    finally:
+        first.stop()
+    Watcher(settings).start().stop()  # free again once the first has stopped
