@@ -150,7 +150,17 @@ class ChatTab:
         retry button, Stop button). ``all_dates``: the refusal's retry (every date, every
         source). Stop is hidden here when the turn ends, not by a follow-up event: a stopped
         turn's follow-up used to hide the next question's Stop."""
-        stop_requested = self.stop_requests.get(_session(request), threading.Event())
+        session = _session(request)
+        stop_requested = self.stop_requests.get(session, threading.Event())
+        try:
+            yield from self._turn(message, messages, answers, sections, since, until, as_of,
+                                  sources, answerer, all_dates, stop_requested)  # fmt: skip
+        finally:  # the turn's flag goes with it (one per page would pile up over months)
+            if self.stop_requests.get(session) is stop_requested:
+                del self.stop_requests[session]
+
+    def _turn(self, message, messages, answers, sections, since, until, as_of, sources, answerer,
+              all_dates, stop_requested):  # fmt: skip
         skip = gr.skip()
         waiting = (skip,) * 8
         hidden = gr.Button(visible=False)

@@ -154,3 +154,12 @@ def test_gradio_hands_the_page_request_to_the_chat_handlers():
 
     for handler in (ChatTab.begin, ChatTab.stop, ChatTab.respond, ChatTab.retry):
         assert get_type_hints(handler)["request"] == (gr.Request | None)
+
+
+def test_a_turn_leaves_no_stop_flag_behind(chat):
+    import types
+
+    page = types.SimpleNamespace(session_hash="done")
+    chat.begin(page)
+    list(chat.respond("Who cut the ribbon?", [], [], [], None, None, None, None, None, page))
+    assert "done" not in chat.stop_requests
