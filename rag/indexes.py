@@ -86,9 +86,11 @@ def _save(root: Path, generation: int, table: ChunkTable, indexes: SearchIndexes
         scratch = root / f"gen-{generation}.tmp-{os.getpid()}"
         shutil.rmtree(scratch, ignore_errors=True)
         indexes.keyword.save(scratch)
+        carried = {a: sorted(sources) for a, sources in table.outlet_sources.items()}
         (scratch / CATALOG_FILE).write_text(
-            json.dumps({"ids": table.ids, "days": table.days, "sources": table.sources})
-        )
+            json.dumps({"ids": table.ids, "days": table.days, "sources": table.sources,
+                        "article_ids": table.article_ids, "outlet_sources": carried})
+        )  # fmt: skip
         try:
             scratch.rename(target)
         except OSError:  # another process finished the same generation first
@@ -108,7 +110,12 @@ def _load(root: Path, generation: int, chunk_count: Callable[[], int]) -> Search
         saved = json.loads((folder / CATALOG_FILE).read_text())
         if len(saved["ids"]) != chunk_count():
             raise ValueError("chunk count differs from the docstore's")
-        table = ChunkTable(ids=saved["ids"], texts=[], days=saved["days"], sources=saved["sources"])
+        table = ChunkTable(
+            ids=saved["ids"], texts=[], days=saved["days"], sources=saved["sources"],
+            # An index saved before outlets existed has no such keys: it is rebuilt.
+            article_ids=saved["article_ids"],
+            outlet_sources={a: set(found) for a, found in saved["outlet_sources"].items()},
+        )  # fmt: skip
         keyword = KeywordIndex.load(folder, saved["ids"])
     except Exception:  # any damage to a cache means: build it again (in its place, if writable)
         shutil.rmtree(folder, ignore_errors=True)

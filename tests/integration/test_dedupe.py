@@ -5,9 +5,11 @@ same URL still replaces the text; a different story on the same topic stays its 
 from __future__ import annotations
 
 import json
+import subprocess
 
 import rag
 from ingest import ingest
+from tests.support import NEWSRAG, subprocess_env
 
 WIRE = (
     "The city council voted 6 to 1 on Tuesday to build a seawall along the harbor front, "
@@ -71,6 +73,14 @@ def test_a_wire_copy_is_one_story_with_both_outlets(tmp_path, settings):
     # Filtered to the outlet that carried the copy: the story is found there too.
     only_times = engine.ask("Who voted against the harbor seawall?", sources=["Harbor Times"])
     assert "Maria Chen" in only_times.text
+    # Another process reads the keyword index and catalogue saved by the ingest: the outlets
+    # must be in what was saved, not only in this process's memory.
+    other_process = subprocess.run(
+        [*NEWSRAG, "--data-dir", str(settings.data_dir), "ask", "--json",
+         "--source", "Harbor Times", "Who voted against the harbor seawall?"],
+        capture_output=True, text=True, env=subprocess_env(), timeout=300,
+    )  # fmt: skip
+    assert "Maria Chen" in json.loads(other_process.stdout)["text"], other_process.stderr
 
     again = ingest_records(tmp_path, settings, "times.jsonl", [copy, other])
     assert (again.merged, again.unchanged) == (0, 2)  # seen before: nothing changes
