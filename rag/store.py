@@ -44,7 +44,7 @@ from rag.errors import NewsragError
 from rag.indexes import SearchIndexes, forget, search_indexes
 from rag.lexicon import Weights
 from rag.settings import Settings
-from rag.subscriptions import Subscriptions
+from rag.subscriptions import SUBSCRIPTION_COLUMNS, Subscriptions
 from rag.types import Article, Chunk, Outlet, Passage, day_number
 
 SCHEMA_VERSION = 1
@@ -174,8 +174,11 @@ _TABLES = {"articles", "chunks", "chroma_journal", "meta", "ingest_runs"}
 # Tables added after the first release that every read expects; a read-only library that
 # predates them gets empty temporary ones (it can't be given real ones).
 _LATER_TABLES = {
+    "feedback": "given_at, question, as_of, answerer, answer, short_answer, refused, "
+    "cited_article_ids, helpful",
     "outlets": "article_id, url, source, title, published_date, added_at",
     "story_signatures": "article_id, signature",
+    "subscriptions": ", ".join(SUBSCRIPTION_COLUMNS),
 }
 
 
@@ -224,6 +227,13 @@ def chunk_metadata(article: Article, chunk: Chunk) -> dict[str, Any]:
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _mark_changed(db: sqlite3.Connection) -> None:
+    """Inside a write's transaction: a new generation (derived indexes are rebuilt for it, open
+    pages refresh) and when the library last changed."""
+    db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
 
 
 class Library:
@@ -572,8 +582,7 @@ class Library:
             if db.total_changes == before:
                 return
             # Source filters select on outlets too: the catalogue is rebuilt with them.
-            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
+            _mark_changed(db)
 
     def outlets(self, article_ids: Iterable[str]) -> dict[str, list[Outlet]]:
         """The other outlets that carried each article's story (oldest first)."""
@@ -864,8 +873,7 @@ class Library:
                         "INSERT OR REPLACE INTO chroma_journal VALUES (?, ?, ?)",
                         (old.id, old.version, old.chunk_count),
                     )
-            db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
+            _mark_changed(db)
         self.recover()  # 4. old vectors out
 
     def delete(self, article_ids: Iterable[str]) -> list[str]:
@@ -888,8 +896,7 @@ class Library:
                 db.execute("DELETE FROM story_signatures WHERE article_id = ?", (article_id,))
                 removed.append(article_id)
             if removed:
-                db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
+                _mark_changed(db)
         self.recover()
         return removed
 
@@ -913,8 +920,6 @@ class Library:
 
     def feedback(self) -> list[dict[str, Any]]:
         """Every thumbs up/down, oldest first (``newsrag feedback`` exports them)."""
-        if "feedback" not in self._tables():
-            return []  # a read-only library from before feedback existed
         rows = self._query("SELECT * FROM feedback ORDER BY given_at, rowid")
         return [
             {**dict(row), "refused": bool(row["refused"]), "helpful": bool(row["helpful"]),

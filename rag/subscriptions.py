@@ -25,7 +25,6 @@ class _Docstore(Protocol):
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-    def _tables(self) -> set[str]: ...
 
 
 class SubscriptionError(NewsragError, ValueError):
@@ -68,7 +67,8 @@ class Subscription:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in hidden}
 
 
-_COLUMNS = [f.name for f in fields(Subscription)]
+SUBSCRIPTION_COLUMNS = [f.name for f in fields(Subscription)]
+_SELECTED = ", ".join(SUBSCRIPTION_COLUMNS)
 
 
 def now_iso() -> str:
@@ -81,21 +81,12 @@ class Subscriptions:
     def __init__(self, library: _Docstore):
         self.library = library
 
-    def _exists(self) -> bool:  # a read-only library from before subscriptions existed
-        return "subscriptions" in self.library._tables()
-
     def all(self) -> list[Subscription]:
-        if not self._exists():
-            return []
-        rows = self.library._query(f"SELECT {', '.join(_COLUMNS)} FROM subscriptions ORDER BY url")
+        rows = self.library._query(f"SELECT {_SELECTED} FROM subscriptions ORDER BY url")
         return [Subscription(**dict(row)) for row in rows]
 
     def get(self, url: str) -> Subscription | None:
-        if not self._exists():
-            return None
-        rows = self.library._query(
-            f"SELECT {', '.join(_COLUMNS)} FROM subscriptions WHERE url = ?", (url,)
-        )
+        rows = self.library._query(f"SELECT {_SELECTED} FROM subscriptions WHERE url = ?", (url,))
         return Subscription(**dict(rows[0])) if rows else None
 
     def require(self, url: str) -> Subscription:
@@ -110,9 +101,9 @@ class Subscriptions:
             if db.execute("SELECT 1 FROM subscriptions WHERE url = ?", (url,)).fetchone():
                 raise SubscriptionError(f"already subscribed to {url}")
             db.execute(
-                f"INSERT INTO subscriptions ({', '.join(_COLUMNS)}) "
-                f"VALUES ({', '.join('?' * len(_COLUMNS))})",
-                [getattr(subscription, name) for name in _COLUMNS],
+                f"INSERT INTO subscriptions ({_SELECTED}) "
+                f"VALUES ({', '.join('?' * len(SUBSCRIPTION_COLUMNS))})",
+                [getattr(subscription, name) for name in SUBSCRIPTION_COLUMNS],
             )
         return subscription
 
@@ -123,7 +114,7 @@ class Subscriptions:
 
     def save(self, subscription: Subscription) -> None:
         """Store a check's outcome (a subscription removed meanwhile stays removed)."""
-        names = [name for name in _COLUMNS if name not in ("url", "added_at")]
+        names = [name for name in SUBSCRIPTION_COLUMNS if name not in ("url", "added_at")]
         with self.library._transaction() as db:
             db.execute(
                 f"UPDATE subscriptions SET {', '.join(f'{n} = ?' for n in names)} WHERE url = ?",

@@ -95,6 +95,25 @@ def test_a_read_only_library_answers_lists_and_shows_but_refuses_changes(library
     assert sorted(p.name for p in library_dir.rglob("*")) == before  # nothing written
 
 
+def test_a_read_only_library_from_before_feeds_and_outlets_reads_as_having_none(
+    library_dir, tmp_path
+):
+    """A library written before the feedback, outlets, signatures and subscriptions tables,
+    now only readable: it can't be given them, so it reads as having none of each."""
+    import sqlite3
+
+    with sqlite3.connect(library_dir / "library.sqlite") as db:
+        for table in ("feedback", "outlets", "story_signatures", "subscriptions"):
+            db.execute(f"DROP TABLE {table}")
+    prefix, data_dir = read_only_view(library_dir, tmp_path)
+    for command in (["feeds", "list", "--json"], ["feedback"], ["list"],
+                    ["ask", "--source", "Millbrook Courier", QUESTION], ["ask", QUESTION]):  # fmt: skip
+        result = newsrag(data_dir, *command, prefix=prefix)
+        assert result.returncode == 0, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert newsrag(data_dir, "feeds", "list", "--json", prefix=prefix).stdout.strip() == "[]"
+
+
 def test_the_chat_window_of_a_read_only_library_refuses_uploads_and_deletes(library_dir, tmp_path):
     prefix, data_dir = read_only_view(library_dir, tmp_path)
     script = f"""
