@@ -277,13 +277,8 @@ def digest(
         return
     out.print(f"[dim]Most covered stories, {first} to {today}:[/]")
     for number, story in enumerate(stories, 1):
-        days = " to ".join(dict.fromkeys(str(d) for d in (story.first_day, story.last_day) if d))
-        outlets = ", ".join(story.outlets) or "source unknown"
-        out.print(f"\n[bold]{number}. {story.headline}[/]", highlight=False, soft_wrap=True)
-        count = len(story.article_ids)
-        articles = f"{count} article{'' if count == 1 else 's'}"
-        out.print(f"    {articles} · {outlets} · {days or 'undated'}",
-                  style="dim", highlight=False, markup=False)  # fmt: skip
+        out.print(f"\n{number}. {story.headline}", style="bold", highlight=False, markup=False)
+        out.print(f"    {story.coverage()}", style="dim", highlight=False, markup=False)
         lead = story.lead
         out.print(f"    “{lead.quote}” [1]", highlight=False, markup=False)
         out.print(f"    [1] {lead.title}" + (f" · {lead.url}" if lead.url else ""), style="dim",

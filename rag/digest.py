@@ -12,7 +12,7 @@ quoted verbatim with its place in the article, like any citation.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 
 import numpy as np
@@ -74,9 +74,14 @@ class Story:
     lead: StoryLead
     urls: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        from dataclasses import asdict
+    def coverage(self) -> str:
+        """'3 articles · Coast Radio, The Ledger · 2026-11-23 to 2026-11-24'."""
+        count = len(self.article_ids)
+        days = " to ".join(dict.fromkeys(str(d) for d in (self.first_day, self.last_day) if d))
+        outlets = ", ".join(self.outlets) or "source unknown"
+        return f"{count} article{'' if count == 1 else 's'} · {outlets} · {days or 'undated'}"
 
+    def to_dict(self) -> dict:
         data = asdict(self)
         for key in ("first_day", "last_day"):
             data[key] = data[key].isoformat() if data[key] else None

@@ -41,19 +41,13 @@ class WhatsNew:
                     f"{last}.</div>"), []  # fmt: skip
         items = []
         for story in stories:
-            days = " to ".join(dict.fromkeys(str(d) for d in (story.first_day, story.last_day)
-                                              if d)) or "undated"  # fmt: skip
-            outlets = ", ".join(story.outlets) or "source unknown"
-            count = "1 article" if len(story.article_ids) == 1 else (
-                f"{len(story.article_ids)} articles")  # fmt: skip
             lead = story.lead
             link = render.safe_url(lead.url)
             cite = (f'<a class="cite" href="{render.html_text(link)}" target="_blank" '
                     'rel="noopener noreferrer">[1]</a>') if link else "[1]"  # fmt: skip
             items.append(
                 f'<li><div class="story-head">{render.html_text(story.headline)}</div>'
-                f'<div class="src-meta">{count} · '
-                f"{render.html_text(outlets)} · {days}</div>"
+                f'<div class="src-meta">{render.html_text(story.coverage())}</div>'
                 f"<blockquote>{render.html_text(lead.quote)} {cite}</blockquote></li>"
             )
         heading = f"Most covered, {first} to {last} (click a story below to ask about it)"
