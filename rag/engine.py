@@ -211,7 +211,7 @@ def open_engine(
         raise DamagedLibrary(f"the library at {library.data_dir} is damaged: {'; '.join(problems)}")
     model = embedding_model(settings)
     library.check_embedding(settings.embed_model)
-    library.search_indexes()  # build or load them now, not on the first question
+    library.keyword_index()  # open (or build) it now, not on the first question
     entities.load()  # the NER model too (0.7 s)
     return NewsQueryEngine(
         settings=settings,

@@ -1,123 +1,197 @@
-"""What search derives from the docstore: the chunk catalogue and the keyword index.
+"""Keeping the keyword index (``rag.keyword``) in step with the docstore.
 
-bm25s indexes are immutable, so both are rebuilt from the docstore when the library's
-generation has moved on (after an ingest, an update or a delete): ``Library.writing`` does it
-before releasing the write lock, and a reader that finds them stale does it on demand. Each
-build goes to its own ``<data_dir>/bm25/gen-<N>`` folder, renamed into place when complete:
-readers never see half an index, and a crash mid-build leaves only a ``.tmp`` folder that the
-next build removes. Processes share the folder; each keeps the current generation in memory.
+The docstore is the truth; the index under ``<data_dir>/keyword`` derives from it. Every write
+that changes what search may find (a commit, a delete, a new outlet of a story) queues the ids
+of the articles it touched in ``keyword_queue``, in the same SQLite transaction. ``sync`` takes
+the queue after the position the index has applied and, in one tantivy commit, drops those
+articles' documents and indexes their current chunks; then it records the new position in the
+index folder (``state.json``). A crash between the two only makes the next sync apply the same
+entries again, which gives the same index. So a crash anywhere leaves a queue the next sync
+applies (the next write, or the next question in a process that may write), and a change costs
+its own size, not the library's.
 
-The folder is a cache of what the docstore says: a saved index that can't be read or doesn't
-hold the docstore's chunk count is rebuilt, and one that can't be written (a read-only library)
-lives in memory only.
+An index that is missing, unreadable, of another format, or whose chunk count disagrees with
+the docstore's, is built whole from the docstore in a scratch folder renamed into place (a new
+library, one from before this index, ``newsrag repair``). A read-only library without a current
+one gets one in memory. Each process keeps its open index and reloads it when the library's
+generation or the index's applied position moves on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from rag.catalog import ChunkCatalog, ChunkTable
-from rag.keyword import KeywordIndex
+from rag.keyword import KeywordDocument, KeywordIndex
 
-CATALOG_FILE = "chunks.json"  # beside bm25s's files: the presence marks a complete build
-
-
-@dataclass(frozen=True)
-class SearchIndexes:
-    """The catalogue and the keyword index of one generation of the library."""
-
-    generation: int
-    catalog: ChunkCatalog
-    keyword: KeywordIndex
+FORMAT = "tantivy-1"  # an index of another format (or the old bm25s folders) is rebuilt
+STATE_FILE = "state.json"  # {"format", "applied"}: written after each tantivy commit
+LOCK_FILE = ".keyword.lock"  # in the data dir: one process changes the index at a time
 
 
-_lock = threading.Lock()
-_current: dict[Path, SearchIndexes] = {}  # per index root, in this process
+class KeywordSource(Protocol):
+    """What the index is derived from (``rag.store.Library``)."""
+
+    data_dir: Path
+    read_only: bool
+
+    @property
+    def generation(self) -> int: ...
+
+    def chunk_count(self) -> int: ...
+
+    def keyword_queue(self, after: int) -> tuple[list[str], int]: ...
+
+    def keyword_documents(self, article_ids: list[str] | None) -> Iterator[KeywordDocument]: ...
+
+    def prune_keyword_queue(self, upto: int) -> None: ...
 
 
-def search_indexes(
-    root: Path, generation: int, table: Callable[[], ChunkTable], chunk_count: Callable[[], int]
-) -> SearchIndexes:
-    """The indexes of ``generation``: in memory, loaded from ``root``, or built from ``table``.
-    ``chunk_count``: the docstore's, which a loaded index must hold (asked only on a load, not
-    on every question)."""
-    key = root.resolve()
+@dataclass
+class _Open:
+    index: KeywordIndex
+    seen: tuple[int, int]  # (library generation, applied position) when last reloaded
+
+
+_lock = threading.RLock()  # a sync inside keyword_index may rebuild, which forgets
+_open: dict[Path, _Open] = {}  # per index folder, in this process
+
+
+def index_folder(data_dir: Path) -> Path:
+    return data_dir / "keyword"
+
+
+def keyword_index(library: KeywordSource) -> KeywordIndex:
+    """The library's keyword index as of now (brought up to date first when this process may
+    write and no other process is doing it)."""
+    folder = index_folder(library.data_dir)
     with _lock:
-        cached = _current.get(key)
-        if cached is not None and cached.generation == generation:
-            return cached
-        indexes = _load(root, generation, chunk_count) or _build(root, generation, table())
-        _current[key] = indexes
-        return indexes
+        current = _open.get(folder.resolve())
+        seen = (library.generation, _applied(folder))
+        if current is not None and current.seen == seen:
+            return current.index
+        if not library.read_only:
+            if not sync(library, wait=False) and _state(folder) is None:
+                sync(library, wait=True)  # another process is building it: wait for it
+            seen = (library.generation, _applied(folder))
+            current = _open.get(folder.resolve())  # a rebuild dropped the one held before
+            if current is None or current.index.path is None:
+                current = _Open(KeywordIndex(folder), seen)
+            current.index.reload()
+        elif _usable(folder, library) and not library.keyword_queue(after=seen[1])[0]:
+            current = _Open(KeywordIndex(folder), seen)
+        else:  # read-only, and no index on disk that is current: one in memory
+            current = _Open(_build(None, library), seen)
+        current.seen = seen
+        _open[folder.resolve()] = current
+        return current.index
 
 
-def forget(root: Path) -> None:
-    """Drop the saved and in-memory indexes under ``root``: the next use rebuilds them."""
-    with _lock:
-        _current.pop(root.resolve(), None)
-        for folder in root.glob("gen-*") if root.is_dir() else ():
-            shutil.rmtree(folder, ignore_errors=True)
+def sync(library: KeywordSource, *, wait: bool = True) -> bool:
+    """Apply the queued changes (or build the index whole when it isn't usable). ``wait``:
+    block while another process syncs; otherwise give up at once. True when it ran."""
+    folder = index_folder(library.data_dir)
+    with _exclusive(library.data_dir, wait) as held:
+        if not held:
+            return False
+        if not _usable(folder, library):
+            position = _rebuild(folder, library)
+        else:
+            articles, position = library.keyword_queue(after=_applied(folder))
+            if articles:
+                KeywordIndex(folder).replace(articles, library.keyword_documents(articles))
+                _write_state(folder, position)
+        library.prune_keyword_queue(upto=position)
+        return True
 
 
-def _folder(root: Path, generation: int) -> Path:
-    return root / f"gen-{generation}"
+def rebuild(library: KeywordSource) -> KeywordIndex:
+    """Build the index whole from the docstore (``newsrag repair``)."""
+    folder = index_folder(library.data_dir)
+    with _exclusive(library.data_dir, wait=True):
+        _rebuild(folder, library)
+    return keyword_index(library)
 
 
-def _build(root: Path, generation: int, table: ChunkTable) -> SearchIndexes:
-    indexes = SearchIndexes(
-        generation, ChunkCatalog.from_table(table), KeywordIndex.build(table.ids, table.texts)
-    )
-    with contextlib.suppress(OSError):  # a read-only library: the build lives in memory only
-        _save(root, generation, table, indexes)
-    return indexes
-
-
-def _save(root: Path, generation: int, table: ChunkTable, indexes: SearchIndexes) -> None:
-    root.mkdir(parents=True, exist_ok=True)
-    target = _folder(root, generation)
-    if table.ids and not target.exists():
-        scratch = root / f"gen-{generation}.tmp-{os.getpid()}"
-        shutil.rmtree(scratch, ignore_errors=True)
-        indexes.keyword.save(scratch)
-        carried = {a: sorted(sources) for a, sources in table.outlet_sources.items()}
-        (scratch / CATALOG_FILE).write_text(
-            json.dumps({"ids": table.ids, "days": table.days, "sources": table.sources,
-                        "article_ids": table.article_ids, "outlet_sources": carried})
-        )  # fmt: skip
+# ------------------------------------------------------------------------------- internals
+@contextlib.contextmanager
+def _exclusive(data_dir: Path, wait: bool) -> Iterator[bool]:
+    with open(data_dir / LOCK_FILE, "a") as handle:
         try:
-            scratch.rename(target)
-        except OSError:  # another process finished the same generation first
-            shutil.rmtree(scratch, ignore_errors=True)
-    for old in root.iterdir():
-        if old != target and (old.name.startswith("gen-") and ".tmp-" not in old.name):
-            shutil.rmtree(old, ignore_errors=True)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _load(root: Path, generation: int, chunk_count: Callable[[], int]) -> SearchIndexes | None:
-    """The saved indexes of ``generation``; None when missing, unreadable or not of
-    ``chunk_count`` chunks (then they are rebuilt: they derive from the docstore)."""
-    folder = _folder(root, generation)
-    if not (folder / CATALOG_FILE).is_file():
-        return None
+def _state(folder: Path) -> dict | None:
     try:
-        saved = json.loads((folder / CATALOG_FILE).read_text())
-        if len(saved["ids"]) != chunk_count():
-            raise ValueError("chunk count differs from the docstore's")
-        table = ChunkTable(
-            ids=saved["ids"], texts=[], days=saved["days"], sources=saved["sources"],
-            # An index saved before outlets existed has no such keys: it is rebuilt.
-            article_ids=saved["article_ids"],
-            outlet_sources={a: set(found) for a, found in saved["outlet_sources"].items()},
-        )  # fmt: skip
-        keyword = KeywordIndex.load(folder, saved["ids"])
-    except Exception:  # any damage to a cache means: build it again (in its place, if writable)
-        shutil.rmtree(folder, ignore_errors=True)
+        return json.loads((folder / STATE_FILE).read_text())
+    except (OSError, ValueError):
         return None
-    return SearchIndexes(generation, ChunkCatalog.from_table(table), keyword)
+
+
+def _applied(folder: Path) -> int:
+    state = _state(folder)
+    return int(state.get("applied", -1)) if state else -1
+
+
+def _write_state(folder: Path, applied: int) -> None:
+    scratch = folder / f"{STATE_FILE}.tmp-{os.getpid()}"
+    scratch.write_text(json.dumps({"format": FORMAT, "applied": applied}))
+    scratch.replace(folder / STATE_FILE)
+
+
+def _usable(folder: Path, library: KeywordSource) -> bool:
+    """An index of this format that opens; when it has applied the whole queue, it must hold
+    the docstore's chunk count (else it is damaged or from another library)."""
+    state = _state(folder)
+    if not state or state.get("format") != FORMAT:
+        return False
+    try:
+        index = KeywordIndex(folder)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # any damage means: build it again (tantivy may panic, not raise)
+        return False
+    pending, _ = library.keyword_queue(after=int(state["applied"]))
+    return bool(pending) or len(index) == library.chunk_count()
+
+
+def _rebuild(folder: Path, library: KeywordSource) -> int:
+    """Build into a scratch folder and rename it into place; the queue position it holds. That
+    is read before the documents, so whatever changes meanwhile is queued after it: applied
+    again."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir()
+    _, position = library.keyword_queue(after=-1)
+    _build(scratch, library)
+    _write_state(scratch, position)
+    shutil.rmtree(folder, ignore_errors=True)
+    scratch.rename(folder)
+    shutil.rmtree(library.data_dir / "bm25", ignore_errors=True)  # the index before this one
+    for stale in folder.parent.glob(f"{folder.name}.tmp-*"):  # left by a crashed build
+        shutil.rmtree(stale, ignore_errors=True)
+    with _lock:
+        _open.pop(folder.resolve(), None)
+    return position
+
+
+def _build(path: Path | None, library: KeywordSource) -> KeywordIndex:
+    index = KeywordIndex(path, create=True)
+    index.replace([], library.keyword_documents(None))
+    return index

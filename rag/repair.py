@@ -72,5 +72,5 @@ def repair_library(
                 report.vectors_restored = min(offset + REPAIR_BATCH, len(missing))
                 if on_progress:
                     on_progress(report.vectors_restored, len(missing))
-        report.keyword_chunks = len(library.rebuild_keyword_index().catalog.ids)
+        report.keyword_chunks = len(library.rebuild_keyword_index())
     return report

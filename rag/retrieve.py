@@ -1,4 +1,4 @@
-"""Step 2 of a question: hybrid retrieval, dense (Chroma) + BM25 (bm25s).
+"""Step 2 of a question: hybrid retrieval, dense (Chroma) + BM25 (tantivy, ``rag.keyword``).
 
 The two rankings are fused by reciprocal rank, then dates weigh in (a ``boost`` window lifts
 its articles, the recency prior discounts older ones), then each article keeps at most
@@ -21,9 +21,9 @@ import numpy as np
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from rag.catalog import ChunkCatalog
 from rag.dates import DateWindow, RecencyPrior, publication_window
 from rag.filters import SearchFilters
+from rag.keyword import KeywordIndex, Selection
 from rag.models import LocalEmbedding
 from rag.plan import QueryPlan
 from rag.settings import Settings
@@ -128,19 +128,20 @@ class HybridRetriever(BaseRetriever):
 
     def dense_ids(self, query: str, filters: SearchFilters, k: int) -> list[str]:
         """Chroma's nearest chunks that pass the filters (see ``_dense``)."""
-        catalog = self.library.search_indexes().catalog
-        mask = catalog.mask(filters.day_range(), filters.sources)
-        return self._dense(query, filters, k, catalog, mask)
+        index = self.library.keyword_index()
+        selection = index.select(filters.day_range(), filters.sources)
+        return self._dense(query, filters, k, index, selection)
 
     def _dense(
         self,
         query: str,
         filters: SearchFilters,
         k: int,
-        catalog: ChunkCatalog,
-        mask: np.ndarray | None,
+        index: KeywordIndex,
+        selection: Selection | None,
     ) -> list[str]:
-        """Chroma's nearest chunks that ``mask`` (the filters over ``catalog``) admits.
+        """Chroma's nearest chunks that ``selection`` (the filters over the keyword index,
+        which catalogues every committed chunk) admits.
 
         A filtered Chroma query is ~100x slower than a plain one (170-250 ms vs 1-2 ms at 55k
         chunks: it leaves the HNSW index). So a selective filter ("this week": a few hundred
@@ -150,20 +151,20 @@ class HybridRetriever(BaseRetriever):
         """
         vector = self.embed_model.get_query_embedding(query)
         collection = self.library.collection
-        admitted = catalog.admitted_count(mask)
-        if admitted == len(catalog):  # no filter, or one that excludes nothing
+        admitted, total = index.count(selection), len(index)
+        if selection is None or admitted == total:  # no filter, or one that excludes nothing
             return _ids(collection.query(query_embeddings=[vector], n_results=k, include=[]))
-        selective = admitted * OVERFETCH[0] <= len(catalog)  # over-fetching would come back short
+        selective = admitted * OVERFETCH[0] <= total  # over-fetching would come back short
         if selective and admitted <= EXACT_LIMIT:
-            return self._exact(vector, catalog.admitted(mask), k)
+            return self._exact(vector, index.ids(selection, EXACT_LIMIT), k)
         for factor in OVERFETCH:
             wanted = k * factor
             found = collection.query(query_embeddings=[vector], n_results=wanted, include=[])
             fetched = _ids(found)
-            kept = catalog.keep(fetched, mask)
+            kept = index.keep(fetched, selection)
             if len(kept) >= k or len(fetched) < wanted:  # enough, or nothing more exists
                 return kept[:k]
-        where = filters.chroma_where(catalog.carried_by(filters.sources))
+        where = filters.chroma_where(self.library.carried_by(filters.sources))
         found = collection.query(query_embeddings=[vector], n_results=k, where=where, include=[])
         return _ids(found)
 
@@ -189,18 +190,18 @@ class HybridRetriever(BaseRetriever):
         top_k = top_k or self.settings.top_k
         per_article = per_article or self.settings.max_chunks_per_article
         k = self.settings.candidates
-        indexes = self.library.search_indexes()  # one generation for both searches
-        mask = indexes.catalog.mask(filters.day_range(), filters.sources)  # and one mask
+        index = self.library.keyword_index()  # one state of the library for both searches
+        selection = index.select(filters.day_range(), filters.sources)  # and one filter
         result = SearchResult(passages=[])
         dense: list[str] = []
         lexical: list[str] = []
         if self.mode in ("hybrid", "dense"):
             started = time.perf_counter()
-            dense = self._dense(query, filters, k, indexes.catalog, mask)
+            dense = self._dense(query, filters, k, index, selection)
             result.dense_ms = (time.perf_counter() - started) * 1000
         if self.mode in ("hybrid", "keyword"):
             started = time.perf_counter()
-            lexical = [chunk_id for chunk_id, _ in indexes.keyword.search(query, k, mask)]
+            lexical = [chunk_id for chunk_id, _ in index.search(query, k, selection)]
             result.keyword_ms = (time.perf_counter() - started) * 1000
 
         scores = fuse([dense, lexical])

@@ -133,10 +133,6 @@ class Settings(BaseSettings):
     def docstore_path(self) -> Path:
         return self.data_dir / "library.sqlite"
 
-    @property
-    def bm25_dir(self) -> Path:
-        return self.data_dir / "bm25"
-
 
 def load_settings(**overrides: object) -> Settings:
     """Settings with ``overrides`` on top; ``None`` values mean "not given" and are dropped."""

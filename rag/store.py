@@ -25,6 +25,7 @@ import atexit
 import contextlib
 import fcntl
 import functools
+import itertools
 import json
 import os
 import shutil
@@ -39,9 +40,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from rag import offline as _offline  # noqa: F401
-from rag.catalog import ChunkTable
 from rag.errors import NewsragError
-from rag.indexes import SearchIndexes, forget, search_indexes
+from rag.indexes import keyword_index, rebuild, sync
+from rag.keyword import KeywordDocument, KeywordIndex
 from rag.lexicon import Weights
 from rag.settings import Settings
 from rag.subscriptions import SUBSCRIPTION_COLUMNS, Subscriptions
@@ -52,6 +53,8 @@ SCHEMA_VERSION = 1
 # writer waits this long before "database is locked" (a big ingest commit on a slow disk).
 BUSY_TIMEOUT_S = 60
 ID_BATCH = 500  # ids per "IN (...)" query: under SQLite's variable limit on older builds (999)
+KEYWORD_PAGE = 5000  # chunks read at a time to index: ~8 MB of text
+UPSERT_BATCH = 4000  # vectors per Chroma upsert: under its max batch size (5,461)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -138,6 +141,12 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     etag TEXT,
     last_modified TEXT
 );
+-- Articles whose keyword-index documents are out of date (rag/indexes.py): queued by the
+-- write that changed them, in its transaction; applied (and pruned) by the next sync.
+CREATE TABLE IF NOT EXISTS keyword_queue (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ingest_runs (
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL,
@@ -179,6 +188,7 @@ _LATER_TABLES = {
     "outlets": "article_id, url, source, title, published_date, added_at",
     "story_signatures": "article_id, signature",
     "subscriptions": ", ".join(SUBSCRIPTION_COLUMNS),
+    "keyword_queue": "position, article_id",
 }
 
 
@@ -229,9 +239,10 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def _mark_changed(db: sqlite3.Connection) -> None:
-    """Inside a write's transaction: a new generation (derived indexes are rebuilt for it, open
-    pages refresh) and when the library last changed."""
+def _mark_changed(db: sqlite3.Connection, article_ids: Iterable[str]) -> None:
+    """Inside a write's transaction: the changed articles queued for the keyword index, a new
+    generation (open pages refresh) and when the library last changed."""
+    db.executemany("INSERT INTO keyword_queue (article_id) VALUES (?)", [(a,) for a in article_ids])
     db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
     db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
 
@@ -322,9 +333,9 @@ class Library:
     def writing(self) -> Iterator[None]:
         """Exclusive across processes: two writers never interleave their journals.
 
-        A block that changed the library brings the search indexes up to date before the lock
+        A block that changed the library brings the keyword index up to date before the lock
         is released, so no caller has to remember to, and the next question doesn't wait. A
-        block that fails (or is interrupted) leaves that to the next reader.
+        block that fails (or is interrupted) leaves its queued changes to the next sync.
         """
         self._refuse_if_read_only()
         lock_path = self.data_dir / ".write.lock"
@@ -334,7 +345,7 @@ class Library:
                 before = self.generation
                 yield
                 if self.generation != before:
-                    self.search_indexes()
+                    sync(self)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -581,8 +592,8 @@ class Library:
             )  # fmt: skip
             if db.total_changes == before:
                 return
-            # Source filters select on outlets too: the catalogue is rebuilt with them.
-            _mark_changed(db)
+            # Source filters select on outlets too: those articles are indexed again.
+            _mark_changed(db, {article_id for article_id, _ in carried})
 
     def outlets(self, article_ids: Iterable[str]) -> dict[str, list[Outlet]]:
         """The other outlets that carried each article's story (oldest first)."""
@@ -639,39 +650,81 @@ class Library:
                 )
         return found
 
-    def chunk_table(self) -> ChunkTable:
-        """Every committed chunk with what search filters on, in a stable order."""
+    def carried_by(self, sources: Sequence[str] | None) -> list[str]:
+        """Ids of articles whose story one of ``sources`` carried as another outlet."""
+        if not sources:
+            return []
+        marks = ",".join("?" * len(sources))
         rows = self._query(
-            "SELECT c.id, c.article_id, c.embed_text, a.published_date, a.source FROM chunks c "
-            "JOIN articles a ON a.id = c.article_id ORDER BY c.id"
+            f"SELECT DISTINCT article_id FROM outlets WHERE source IN ({marks}) "
+            "ORDER BY article_id",
+            list(sources),
         )
-        carried: dict[str, set[str]] = {}  # article id -> other outlets' sources
-        for row in self._query("SELECT article_id, source FROM outlets WHERE source IS NOT NULL"):
-            carried.setdefault(row["article_id"], set()).add(row["source"])
-        return ChunkTable(
-            ids=[row["id"] for row in rows],
-            texts=[row["embed_text"] for row in rows],
-            days=[
-                day_number(date.fromisoformat(row["published_date"]))
-                if row["published_date"]
-                else 0
-                for row in rows
-            ],
-            sources=[row["source"] or "" for row in rows],
-            article_ids=[row["article_id"] for row in rows],
-            outlet_sources=carried,
-        )
+        return [row["article_id"] for row in rows]
 
-    def search_indexes(self) -> SearchIndexes:
-        """The chunk catalogue and keyword index of the library as it is now (see
-        ``rag.indexes``): built when the generation has moved on, else loaded or cached."""
-        return search_indexes(
-            self.settings.bm25_dir, self.generation, self.chunk_table, self.chunk_count
-        )
+    # ------------------------------------------------------------------ keyword index
+    def keyword_index(self) -> KeywordIndex:
+        """BM25 over the committed chunks, and the catalogue filters select from (see
+        ``rag.indexes``): brought up to date with the docstore before it is returned."""
+        return keyword_index(self)
 
     def term_weights(self) -> Weights:
         """How rare a (stemmed) term is in the library (idf): what citation support weighs."""
-        return self.search_indexes().keyword.weights()
+        return self.keyword_index().weights()
+
+    def keyword_queue(self, after: int) -> tuple[list[str], int]:
+        """The articles queued for the keyword index after position ``after`` (each once, in
+        order), and the last position."""
+        rows = self._query(
+            "SELECT position, article_id FROM keyword_queue WHERE position > ? ORDER BY position",
+            (after,),
+        )
+        last = max([after, *(row["position"] for row in rows)])
+        return list(dict.fromkeys(row["article_id"] for row in rows)), last
+
+    def prune_keyword_queue(self, upto: int) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM keyword_queue WHERE position <= ?", (upto,))
+
+    def keyword_documents(self, article_ids: list[str] | None) -> Iterator[KeywordDocument]:
+        """The keyword-index documents of these articles' committed chunks (None: of every
+        article), read a page at a time (a million chunks don't fit in memory at once)."""
+        if article_ids is None:
+            pages = self._chunk_pages("", [])
+        else:
+            parts = [article_ids[i : i + ID_BATCH] for i in range(0, len(article_ids), ID_BATCH)]
+            pages = itertools.chain.from_iterable(
+                self._chunk_pages(f"AND c.article_id IN ({','.join('?' * len(part))})", part)
+                for part in parts
+            )
+        for rows in pages:
+            carried = self.outlets(row["article_id"] for row in rows)
+            for row in rows:
+                own = [row["source"]] if row["source"] else []
+                others = [o.source for o in carried.get(row["article_id"], []) if o.source]
+                yield KeywordDocument(
+                    chunk_id=row["id"],
+                    article_id=row["article_id"],
+                    text=row["embed_text"],
+                    day=day_number(date.fromisoformat(row["published_date"]))
+                    if row["published_date"]
+                    else 0,
+                    sources=tuple(dict.fromkeys(own + others)),
+                )
+
+    def _chunk_pages(self, where: str, params: list[str]) -> Iterator[list[sqlite3.Row]]:
+        after = ""
+        while True:
+            rows = self._query(
+                "SELECT c.id, c.article_id, c.embed_text, a.published_date, a.source "
+                f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id > ? {where} "
+                f"ORDER BY c.id LIMIT {KEYWORD_PAGE}",
+                [after, *params],
+            )
+            if not rows:
+                return
+            yield rows
+            after = rows[-1]["id"]
 
     def stats(self) -> dict[str, Any]:
         row = self._query(
@@ -775,9 +828,8 @@ class Library:
         self._collection = None
         return aside
 
-    def rebuild_keyword_index(self) -> SearchIndexes:
-        forget(self.settings.bm25_dir)
-        return self.search_indexes()
+    def rebuild_keyword_index(self) -> KeywordIndex:
+        return rebuild(self)
 
     def check(self) -> list[str]:
         """Disagreements between docstore and Chroma (empty list = consistent)."""
@@ -824,12 +876,18 @@ class Library:
                 "INSERT OR REPLACE INTO chroma_journal VALUES (?, ?, ?)",
                 [(p.article.id, p.article.version, len(p.chunks)) for p in batch],
             )
-        self.collection.upsert(  # 2. vectors in
-            ids=[c.id for p in batch for c in p.chunks],
-            embeddings=[v for p in batch for v in p.vectors],
-            documents=[c.text for p in batch for c in p.chunks],
-            metadatas=[chunk_metadata(p.article, c) for p in batch for c in p.chunks],
-        )
+        chunks = [
+            (p.article, c, v) for p in batch for c, v in zip(p.chunks, p.vectors, strict=True)
+        ]
+        # 2. vectors in, in pieces Chroma accepts (5,461 records per call here)
+        for start in range(0, len(chunks), UPSERT_BATCH):
+            piece = chunks[start : start + UPSERT_BATCH]
+            self.collection.upsert(
+                ids=[c.id for _, c, _ in piece],
+                embeddings=[v for _, _, v in piece],
+                documents=[c.text for _, c, _ in piece],
+                metadatas=[chunk_metadata(a, c) for a, c, _ in piece],
+            )
         now = _now()
         with self._transaction() as db:  # 3. the switch
             for pending in batch:
@@ -873,7 +931,7 @@ class Library:
                         "INSERT OR REPLACE INTO chroma_journal VALUES (?, ?, ?)",
                         (old.id, old.version, old.chunk_count),
                     )
-            _mark_changed(db)
+            _mark_changed(db, [p.article.id for p in batch])
         self.recover()  # 4. old vectors out
 
     def delete(self, article_ids: Iterable[str]) -> list[str]:
@@ -896,7 +954,7 @@ class Library:
                 db.execute("DELETE FROM story_signatures WHERE article_id = ?", (article_id,))
                 removed.append(article_id)
             if removed:
-                _mark_changed(db)
+                _mark_changed(db, removed)
         self.recover()
         return removed
 

@@ -211,14 +211,14 @@ def test_a_vector_store_that_cannot_be_opened_is_set_aside_and_rebuilt(library_d
 
 
 def test_a_damaged_keyword_index_rebuilds_itself(library_dir):
-    for path in (library_dir / "bm25").rglob("*"):
-        if path.is_file():
-            path.write_text("junk")
+    damaged = [path for path in (library_dir / "keyword").rglob("*") if path.is_file()]
+    assert damaged
+    for path in damaged:
+        path.write_text("junk")
     answered = newsrag(library_dir, "ask", QUESTION, "--json")
     assert answered.returncode == 0 and '"refused": false' in answered.stdout, answered.stderr
-    assert all(
-        path.read_bytes() != b"junk" for path in (library_dir / "bm25").rglob("*") if path.is_file()
-    )
+    rebuilt = [path for path in (library_dir / "keyword").rglob("*") if path.is_file()]
+    assert rebuilt and all(path.read_bytes() != b"junk" for path in rebuilt)
 
 
 @pytest.mark.parametrize("damage", ["truncated", "empty", "not a database"])
