@@ -59,6 +59,17 @@ def ingest_command(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            is_flag=False,
+            flag_value="local",
+            metavar="[ADDRESS]",
+            help="Spread loading, chunking and embedding over Ray: alone, a local Ray runtime; "
+            "or a cluster: auto, ray://HOST:10001, HOST:PORT (after the inputs, or --ray=ADDRESS)",
+        ),
+    ] = None,
 ) -> None:
     """Add or update articles. Unchanged ones are skipped; a re-run after a crash finishes."""
     from ingest import ingest  # the pipeline loads the models: only when a command needs it
@@ -66,18 +77,19 @@ def ingest_command(
     field_map = parse_field_map(field or [])
     settings = rag.load_settings(**ctx.obj)
     progress_bar = IngestProgress() if not quiet and sys.stderr.isatty() else None
+    options = {
+        "sync": sync, "include": include or (), "exclude": exclude or (), "field_map": field_map,
+        "on_progress": progress_bar.update if progress_bar else None,
+        "on_failure": lambda line: err.print(f"[red]failed:[/] {line}", highlight=False),
+    }  # fmt: skip
     try:
         with progress_bar or contextlib.nullcontext():
-            summary = ingest(
-                inputs,
-                settings,
-                sync=sync,
-                include=include or (),
-                exclude=exclude or (),
-                field_map=field_map,
-                on_progress=progress_bar.update if progress_bar else None,
-                on_failure=lambda line: err.print(f"[red]failed:[/] {line}", highlight=False),
-            )
+            if ray is None:
+                summary = ingest(inputs, settings, **options)
+            else:
+                from ingest.cluster import cluster_ingest
+
+                summary = cluster_ingest(inputs, settings, ray, **options)
     except KeyboardInterrupt:
         err.print("interrupted: the library is consistent; run the same command to finish")
         raise typer.Exit(INTERRUPTED) from None

@@ -33,7 +33,7 @@ from ingest.sources import Input, expand, is_url, read_file
 from rag.models import embedding_model, load_tokenizer
 from rag.settings import Settings, load_settings
 from rag.store import Library, PendingArticle
-from rag.types import Article, Outlet
+from rag.types import Article, Chunk, Outlet
 
 MB = 1024 * 1024
 # Chunks of this many model batches are embedded and committed together: the encoder sorts a
@@ -73,6 +73,14 @@ class IngestSummary:
             f"removed {self.removed}, failed {self.failed}{merged} "
             f"({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
         )
+
+
+@dataclass
+class Prepared:
+    """An article's chunks and their vectors, made before it reached ``IngestRun.admit``."""
+
+    chunks: list[Chunk]
+    vectors: list[list[float]]
 
 
 @dataclass
@@ -227,10 +235,16 @@ class IngestRun:
         except InputError as error:
             self.fail(LoadFailure(raw.location, str(error)), raw.origin)
             return
-        self.summary.notes.extend(f"{raw.location}: {note}" for note in article.notes)
+        self.admit(article, raw.location)
+
+    def admit(self, article: Article, location: str, prepared: Prepared | None = None) -> None:
+        """Decide what a prepared article is (unchanged, a copy, new or an update) and queue
+        it for embedding and commit. ``prepared``: its chunks (and their vectors) when they
+        were made elsewhere (a Ray ingest); then the same chunker made them."""
+        self.summary.notes.extend(f"{location}: {note}" for note in article.notes)
         if article.id in self.seen_ids:  # e.g. one URL twice in an export: first one wins
             self.summary.unchanged += 1
-            self.summary.notes.append(f"{raw.location}: same article as an earlier input; skipped")
+            self.summary.notes.append(f"{location}: same article as an earlier input; skipped")
             return
         self.seen_ids.add(article.id)
         existing = self.library.get(article.id)
@@ -256,17 +270,18 @@ class IngestRun:
             if copy_of is not None:  # a syndicated copy: the stored story gets this outlet
                 self.seen_ids.add(copy_of)
                 self.summary.merged += 1
-                self.summary.notes.append(f"{raw.location}: a copy of a stored story; kept as "
+                self.summary.notes.append(f"{location}: a copy of a stored story; kept as "
                                           "another outlet of it")  # fmt: skip
                 self._outlets.append((copy_of, _outlet(article)))
                 return
         self._hashes_this_run[article.content_hash] = article.id
         if minhash is not None:
             self.stories.add(article.id, minhash, article.published_date)
-        chunks = self.chunker.split(article)
+        chunks = prepared.chunks if prepared else self.chunker.split(article)
         article.chunk_count = len(chunks)
         self._queue.append(
-            PendingArticle(article, chunks, [], replaces=existing,
+            PendingArticle(article, chunks, prepared.vectors if prepared else [],
+                           replaces=existing,
                            signature=dedupe.to_bytes(minhash) if minhash else None)
         )  # fmt: skip
         self._queued_chunks += len(chunks)
@@ -284,14 +299,17 @@ class IngestRun:
             self.library.add_outlets(self._outlets)
             self._outlets = []
             return
-        if self._embedder is None:
+        # Articles whose vectors came with them (a Ray ingest) aren't embedded again.
+        unembedded = [p for p in self._queue if len(p.vectors) != len(p.chunks)]
+        texts = [chunk.embed_text for pending in unembedded for chunk in pending.chunks]
+        if texts and self._embedder is None:
             self._embedder = embedding_model(self.settings)
-        texts = [chunk.embed_text for pending in self._queue for chunk in pending.chunks]
         vectors = self._embedder.encode(texts) if texts else []
         position = 0
-        for pending in self._queue:
+        for pending in unembedded:
             pending.vectors = vectors[position : position + len(pending.chunks)]
             position += len(pending.chunks)
+        embedded = sum(len(p.chunks) for p in self._queue)
         self.library.commit(self._queue)
         self.library.add_outlets(self._outlets)  # after the stories they name are committed
         self._outlets = []
@@ -301,7 +319,7 @@ class IngestRun:
             else:
                 self.summary.added += 1
             self.summary.titles.append(pending.article.title)
-        self.summary.chunks_embedded += len(texts)
+        self.summary.chunks_embedded += embedded
         self._queue, self._queued_chunks = [], 0
 
     def report(self, current: str) -> None:

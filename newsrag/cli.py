@@ -13,6 +13,7 @@ Chroma, gradio) happen inside the commands, so ``newsrag --help`` is instant.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -68,9 +69,23 @@ def main_options(
     }
 
 
+def optional_values(argv: list[str]) -> list[str]:
+    """``--ray`` may stand alone (a local Ray runtime) or take an address; Typer options
+    can't do both, so a bare ``--ray`` (last, before another option, or before an input
+    that exists: an address never does) becomes ``--ray=local``."""
+    fixed = []
+    for position, token in enumerate(argv):
+        following = argv[position + 1] if position + 1 < len(argv) else None
+        bare = token == "--ray" and (
+            following is None or following.startswith("-") or os.path.exists(following)
+        )
+        fixed.append("--ray=local" if bare else token)
+    return fixed
+
+
 def main() -> None:
     try:
-        app()
+        app(args=optional_values(sys.argv[1:]))
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors()

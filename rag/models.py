@@ -58,7 +58,7 @@ def load_tokenizer(name: str) -> Tokenizer:
 
 
 @lru_cache(maxsize=2)
-def _load_sentence_transformer(name: str, threads: int) -> SentenceTransformer:
+def _load_sentence_transformer(name: str, threads: int, device: str) -> SentenceTransformer:
     import torch
     import transformers
     from sentence_transformers import SentenceTransformer
@@ -67,7 +67,7 @@ def _load_sentence_transformer(name: str, threads: int) -> SentenceTransformer:
 
     if threads:
         torch.set_num_threads(threads)
-    return SentenceTransformer(str(embed_model_path(name)), device="cpu", local_files_only=True)
+    return SentenceTransformer(str(embed_model_path(name)), device=device, local_files_only=True)
 
 
 class LocalEmbedding(BaseEmbedding):
@@ -80,13 +80,19 @@ class LocalEmbedding(BaseEmbedding):
     _model: Any = PrivateAttr()
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
-    def __init__(self, name: str = BUNDLED_EMBED_MODEL, threads: int = 0, batch_size: int = 32):
+    def __init__(
+        self,
+        name: str = BUNDLED_EMBED_MODEL,
+        threads: int = 0,
+        batch_size: int = 32,
+        device: str = "cpu",  # "cuda" in a Ray ingest's GPU actors
+    ):
         super().__init__(
             model_name=name,
             model_path=str(embed_model_path(name)),
             embed_batch_size=batch_size,
         )
-        self._model = _load_sentence_transformer(name, threads)
+        self._model = _load_sentence_transformer(name, threads, device)
 
     @classmethod
     def class_name(cls) -> str:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, le=1024)
     embed_threads: int = Field(0, ge=0)  # 0 = let torch decide
 
+    # --- a Ray ingest (`newsrag ingest --ray`, ingest/cluster.py) -----------------------------
+    ray_actors: int = Field(2, ge=1)  # embedding actors, each with its own copy of the model
+    ray_actor_cpus: int = Field(1, ge=1)  # CPUs (and torch threads) each actor takes
+    ray_batch_articles: int = Field(16, ge=1)  # articles an actor embeds per call (~140 chunks)
+
     # --- chunking ----------------------------------------------------------------------------
     chunk_tokens: int = Field(256, ge=32, le=512)  # word pieces incl. header and [CLS]/[SEP]
     chunk_overlap_tokens: int = Field(40, ge=0, le=200)

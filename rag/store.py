@@ -510,6 +510,12 @@ class Library:
         )
         return self._article(rows[0]) if len(rows) == 1 else None
 
+    def article_versions(self) -> dict[str, str]:
+        """Every article's id -> version: what a Ray ingest's workers skip as unchanged."""
+        return {
+            row["id"]: row["version"] for row in self._query("SELECT id, version FROM articles")
+        }
+
     def find_by_hash(self, content_hash: str) -> Article | None:
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE content_hash = ? LIMIT 1",

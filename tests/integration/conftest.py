@@ -1,10 +1,12 @@
-"""Real servers for integration tests: a `chroma run` process."""
+"""Real servers for integration tests: a `chroma run` process, a Ray cluster."""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -37,4 +39,38 @@ def chroma_server(tmp_path_factory):
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory):
+    """A real Ray cluster on 127.0.0.1 (`ray start --head`, 2 CPUs, no dashboard), with token
+    authentication: yields (address, the environment a driver needs to join it)."""
+    ray = shutil.which("ray", path=str(Path(sys.executable).parent))
+    if ray is None:
+        pytest.fail("the `ray` command is not installed (ray[data] is a test dependency)")
+    port = free_port()
+    env = subprocess_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
+    log_path = tmp_path_factory.mktemp("ray") / "head.log"
+    log = open(log_path, "wb")  # noqa: SIM115  (closed at teardown)
+    head = subprocess.Popen(
+        [ray, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port",
+         str(port), "--num-cpus", "2", "--include-dashboard", "false",
+         "--disable-usage-stats"],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while b"--block" not in log_path.read_bytes():  # printed once every process is up
+            if head.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"ray start failed: {log_path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.5)
+        yield address, env
+    finally:
+        head.terminate()  # --block: the head's own processes stop with it
+        try:
+            head.wait(60)
+        except subprocess.TimeoutExpired:
+            head.kill()
         log.close()

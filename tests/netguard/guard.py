@@ -8,8 +8,11 @@ A violation is recorded even when the code under test swallows the error, so a t
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import ipaddress
 import socket
+import struct
 
 violations: list[str] = []
 _real_connect = socket.socket.connect
@@ -17,24 +20,53 @@ _real_connect_ex = socket.socket.connect_ex
 _real_getaddrinfo = socket.getaddrinfo
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
+SIOCGIFADDR = 0x8915  # Linux ioctl: an interface's IPv4 address
 
 
 class NetworkBlocked(OSError):
     pass
 
 
-def _is_local_host(host: object) -> bool:
-    if host is None:
-        return True
+def _host_text(host: object) -> str:
     if isinstance(host, bytes):
         host = host.decode()
-    host = str(host).strip("[]")
-    if host in _LOCAL_NAMES:
-        return True
+    return str(host).strip("[]").split("%")[0]
+
+
+def _ip(host: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        return ipaddress.ip_address(_host_text(host))
     except ValueError:
-        return False
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def own_addresses() -> frozenset[str]:
+    """This machine's interface addresses (Linux), read without any network traffic: a
+    connection to one of them stays on the machine (a Ray cluster binds its node address)."""
+    found = set()
+    for _, name in socket.if_nameindex():
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                packed = fcntl.ioctl(
+                    probe.fileno(), SIOCGIFADDR, struct.pack("256s", name[:15].encode())
+                )
+            except OSError:  # no IPv4 address on this interface
+                continue
+            found.add(socket.inet_ntoa(packed[20:24]))
+    try:
+        with open("/proc/net/if_inet6") as table:
+            found.update(str(ipaddress.IPv6Address(int(line.split()[0], 16))) for line in table)
+    except OSError:
+        pass
+    return frozenset(found)
+
+
+def _is_local_host(host: object) -> bool:
+    if host is None or _host_text(host) in _LOCAL_NAMES:
+        return True
+    address = _ip(host)
+    return address is not None and (address.is_loopback or str(address) in own_addresses())
 
 
 def _check(address: object) -> None:
@@ -56,7 +88,8 @@ def _connect_ex(self: socket.socket, address: object) -> int:
 
 
 def _getaddrinfo(host: object, *args: object, **kwargs: object):
-    if not _is_local_host(host):
+    # An address literal is no DNS lookup; connecting to it is still checked.
+    if not _is_local_host(host) and _ip(host) is None:
         violations.append(f"DNS lookup of {host!r}")
         raise NetworkBlocked(f"network guard: DNS lookup of {host!r} refused")
     return _real_getaddrinfo(host, *args, **kwargs)

@@ -30,3 +30,23 @@ def test_loopback_is_allowed():
     client.close()
     server.close()
     assert not guard.violations
+
+
+def test_this_machines_own_addresses_are_local_and_address_literals_need_no_dns():
+    own = [a for a in guard.own_addresses() if not a.startswith(("127.", "::1"))]
+    server = socket.socket()
+    server.bind(("0.0.0.0", 0))
+    server.listen(1)
+    for address in [a for a in own if ":" not in a][:1]:  # e.g. the address Ray binds
+        client = socket.create_connection((address, server.getsockname()[1]), timeout=2)
+        client.close()
+    server.close()
+    socket.getaddrinfo("192.0.2.1", 80)  # a literal: no lookup happens, so it's allowed
+    assert not guard.violations
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        with pytest.raises(guard.NetworkBlocked):  # but connecting there still is not
+            sock.connect(("192.0.2.1", 80))
+    finally:
+        sock.close()
+    guard.violations.clear()
