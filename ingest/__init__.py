@@ -1,6 +1,7 @@
 """Article ingestion: loaders, cleaning, chunking and the incremental pipeline.
 
-Public API: ``ingest(inputs, settings=None, ...) -> IngestSummary``; feeds: ``subscribe``,
+Public API: ``ingest(inputs, settings=None, ...) -> IngestSummary``; the same on a Ray cluster:
+``cluster_ingest(inputs, settings, address="local", ...)``; feeds: ``subscribe``,
 ``check_now``, ``Watcher`` (the poller); ``SUPPORTED_SUFFIXES``
 (file types the loaders read); ``is_url``; ``SAMPLE_LIBRARY`` (a checkout's sample articles).
 """
@@ -16,6 +17,7 @@ _PUBLIC = {
     "Progress": "ingest.pipeline",
     "ingest": "ingest.pipeline",
     "ingest_document": "ingest.pipeline",
+    "cluster_ingest": "ingest.cluster",
     "CheckOutcome": "ingest.watch",
     "Watcher": "ingest.watch",
     "check_now": "ingest.watch",
