@@ -145,7 +145,9 @@ def connect(address: str) -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.data\..*")
     try:
         ray.init(
-            address=None if address == LOCAL else address,
+            # "local": a runtime of our own, even where `ray start` left its address behind
+            # (without it, ray.init joins that cluster, or waits for it if it is gone).
+            address=address,
             include_dashboard=False,
             log_to_driver=False,
             logging_level=logging.WARNING,

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -194,3 +197,21 @@ def test_a_ray_ingest_refuses_urls_and_names_a_path_given_as_the_address(tmp_pat
         capture_output=True, text=True, env=subprocess_env(), timeout=120,
     )  # fmt: skip
     assert path.returncode == 2 and "not a cluster address" in path.stderr, path.stderr
+
+
+def test_a_bare_ray_flag_starts_its_own_runtime_even_where_a_cluster_left_its_address(settings):
+    """`--ray` alone is a local runtime. `ray start` leaves its address in ray_current_cluster;
+    a plain ray.init() would join that cluster, or wait for it when it is gone."""
+    temp = Path(tempfile.mkdtemp(prefix="r", dir="/tmp"))  # short: Ray's socket paths
+    try:
+        (temp / "ray").mkdir()
+        (temp / "ray" / "ray_current_cluster").write_text("127.0.0.1:9")  # nothing listens
+        ran = subprocess.run(
+            [*NEWSRAG, "--data-dir", str(settings.data_dir), "ingest", str(SAMPLE), "--ray",
+             "--json"], capture_output=True, text=True, timeout=300,
+            env=subprocess_env(RAY_TMPDIR=str(temp), TMPDIR=str(temp)),
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        assert json.loads(ran.stdout)["added"] == 1
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
