@@ -17,7 +17,8 @@ where it stopped. Then, each in its own process:
   window before it; p50/p95, and its peak RSS;
 - 100 new articles (real distractor texts under new ids, embedded for real) ingested into the
   big library, and into an empty one on the same server: the ratio;
-- the same 100 articles ingested locally and with ``--ray`` (a local Ray runtime): chunks/s.
+- ``--ray-articles`` (300) articles ingested locally and with ``--ray`` (a local Ray runtime,
+  its start-up included): chunks/s (``--only-ray``: just this).
 
 Targets (issue "past one machine"): p50 <= 300 ms at 1M chunks; adding 100 articles <= 2x the
 empty-library time; serving RSS <= 3 GB; first answer <= 10 s after start; Ray/local >= 0.8.
@@ -170,11 +171,11 @@ def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
     return server, f"http://127.0.0.1:{port}"
 
 
-def new_articles(source: Path, folder: Path) -> Path:
-    """``NEW_ARTICLES`` real texts from the source library under ids no library holds."""
+def new_articles(source: Path, folder: Path, count: int = NEW_ARTICLES) -> Path:
+    """``count`` real texts from the source library under ids no library holds."""
     settings = rag.load_settings(data_dir=source)
     with Library(settings, create=False) as library:
-        picked = library.articles()[-NEW_ARTICLES:]
+        picked = library.articles()[-count:]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "new.jsonl"
     path.write_text("\n".join(json.dumps({
@@ -194,6 +195,22 @@ def timed_ingest(args: list[str]) -> tuple[float, dict]:
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
+def compare_ray(args: argparse.Namespace) -> dict[str, float]:
+    """Chunks/s of the same ingest run locally and with --ray (a local Ray runtime, its
+    start-up included), each into a fresh library."""
+    new = new_articles(args.library, args.work / "ray-new", args.ray_articles)
+    local_dir, ray_dir = args.work / "local-ingest", args.work / "ray-ingest"
+    for folder in (local_dir, ray_dir):
+        shutil.rmtree(folder, ignore_errors=True)
+    local_s, local = timed_ingest(["--data-dir", str(local_dir), "ingest", str(new)])
+    ray_s, on_ray = timed_ingest(["--data-dir", str(ray_dir), "ingest", str(new), "--ray"])
+    local_cps, ray_cps = local["chunks_embedded"] / local_s, on_ray["chunks_embedded"] / ray_s
+    print(f"ingest of {args.ray_articles} articles ({local['chunks_embedded']} chunks): local "
+          f"{local_cps:.1f} chunks/s ({local_s:.0f} s), Ray {ray_cps:.1f} chunks/s ({ray_s:.0f} s, "
+          f"with its start-up): {ray_cps / local_cps:.2f}x")  # fmt: skip
+    return {"local_chunks_per_s": local_cps, "ray_chunks_per_s": ray_cps}
+
+
 def disk_gb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1024**3
 
@@ -205,9 +222,14 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=1_000_000)
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--skip-ray", action="store_true")
+    parser.add_argument("--only-ray", action="store_true", help="only local vs Ray ingest")
+    parser.add_argument("--ray-articles", type=int, default=300, help="for local vs Ray")
     parser.add_argument("--limit", type=int, default=100, help="dev questions asked (each 3x)")
     args = parser.parse_args()
     big = args.work / f"library-{args.chunks}"
+    if args.only_ray:
+        compare_ray(args)
+        return
 
     print(f"building {args.chunks:,} chunks in {big} ...", flush=True)
     build_s = build(args.library, big, args.chunks)
@@ -252,15 +274,7 @@ def main() -> None:
         server.wait(60)
 
     if not args.skip_ray:
-        local_dir, ray_dir = args.work / "local-ingest", args.work / "ray-ingest"
-        for folder in (local_dir, ray_dir):
-            shutil.rmtree(folder, ignore_errors=True)
-        local_s, local = timed_ingest(["--data-dir", str(local_dir), "ingest", str(new)])
-        ray_s, on_ray = timed_ingest(["--data-dir", str(ray_dir), "ingest", str(new), "--ray"])
-        local_cps, ray_cps = local["chunks_embedded"] / local_s, on_ray["chunks_embedded"] / ray_s
-        print(f"ingest of {NEW_ARTICLES} articles: local {local_cps:.1f} chunks/s, Ray "
-              f"{ray_cps:.1f} chunks/s (with its start-up): {ray_cps / local_cps:.2f}x")  # fmt: skip
-        figures.update(local_chunks_per_s=local_cps, ray_chunks_per_s=ray_cps)
+        figures.update(compare_ray(args))
     (args.work / "figures.json").write_text(json.dumps(figures, indent=2))
 
 
