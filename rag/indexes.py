@@ -86,10 +86,10 @@ def keyword_index(library: KeywordSource) -> KeywordIndex:
             if current is None or current.index.path is None:
                 current = _Open(KeywordIndex(folder), seen)
             current.index.reload()
-        elif _usable(folder, library) and not library.keyword_queue(after=seen[1])[0]:
-            current = _Open(KeywordIndex(folder), seen)
-        else:  # read-only, and no index on disk that is current: one in memory
-            current = _Open(_build(None, library), seen)
+        else:  # read-only: the index on disk if it is current, else one in memory
+            found = _on_disk(folder, library)
+            current_on_disk = found is not None and not found.pending
+            current = _Open(found.index if current_on_disk else _build(None, library), seen)
         current.seen = seen
         _open[folder.resolve()] = current
         return current.index
@@ -102,12 +102,13 @@ def sync(library: KeywordSource, *, wait: bool = True) -> bool:
     with _exclusive(library.data_dir, wait) as held:
         if not held:
             return False
-        if not _usable(folder, library):
+        found = _on_disk(folder, library)
+        if found is None:
             position = _rebuild(folder, library)
         else:
-            articles, position = library.keyword_queue(after=_applied(folder))
-            if articles:
-                KeywordIndex(folder).replace(articles, library.keyword_documents(articles))
+            position = found.position
+            if found.pending:
+                found.index.replace(found.pending, library.keyword_documents(found.pending))
                 _write_state(folder, position)
         library.prune_keyword_queue(upto=position)
         return True
@@ -154,20 +155,30 @@ def _write_state(folder: Path, applied: int) -> None:
     scratch.replace(folder / STATE_FILE)
 
 
-def _usable(folder: Path, library: KeywordSource) -> bool:
-    """An index of this format that opens; when it has applied the whole queue, it must hold
-    the docstore's chunk count (else it is damaged or from another library)."""
+@dataclass
+class _OnDisk:
+    index: KeywordIndex
+    pending: list[str]  # articles queued after the position it applied
+    position: int  # the queue's last position
+
+
+def _on_disk(folder: Path, library: KeywordSource) -> _OnDisk | None:
+    """The index in ``folder`` and what it hasn't applied yet; None when it must be built: not
+    of this format, doesn't open, or, having applied the whole queue, doesn't hold the
+    docstore's chunk count (damaged, or another library's)."""
     state = _state(folder)
     if not state or state.get("format") != FORMAT:
-        return False
+        return None
     try:
         index = KeywordIndex(folder)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # any damage means: build it again (tantivy may panic, not raise)
-        return False
-    pending, _ = library.keyword_queue(after=int(state["applied"]))
-    return bool(pending) or len(index) == library.chunk_count()
+        return None
+    pending, position = library.keyword_queue(after=int(state["applied"]))
+    if not pending and len(index) != library.chunk_count():
+        return None
+    return _OnDisk(index, pending, position)
 
 
 def _rebuild(folder: Path, library: KeywordSource) -> int:

@@ -5,11 +5,12 @@ removed, so search, citation support and the reader weigh the same words), its p
 and every source that carried its story. Filters are tantivy queries, so the index is also the
 catalogue a filtered dense search counts and lists chunks from.
 
-Why tantivy (``benchmarks/keyword.py``, docs/scale.md): adding 900 chunks costs ~40 ms at 55k
-or 1M chunks (a bm25s index is immutable: rebuilt whole, minutes at 1M); a query is ~1 ms at
-55k and ~7 ms at 1M (SQLite FTS5, which could share the docstore's transactions, took 250 ms
-at 55k: it scores every matching row); segments are memory-mapped files, so serving processes
-share one copy through the page cache instead of each holding its own.
+Why tantivy (``benchmarks/keyword.py``, docs/scale.md): adding 900 chunks took 125 ms at 55k
+chunks and 244 ms at 1M, terms included (a bm25s index is immutable: rebuilt whole, 12.5 s at
+55k, 348 s at 1M); a query's p50 is 0.6 ms at 55k and 10.6 ms at 1M (SQLite FTS5, which could
+share the docstore's transactions, took 68.5 ms and 1.4 s: it scores every matching row);
+segments are memory-mapped files, so serving processes share one copy through the page cache
+instead of each holding its own.
 """
 
 from __future__ import annotations
