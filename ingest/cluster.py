@@ -32,15 +32,22 @@ from pathlib import Path
 from typing import Any
 
 from ingest.chunk import Chunker
-from ingest.loaders import InputError, LoadFailure, LoadOptions, RawArticle, loader_for
-from ingest.pipeline import IngestRun, IngestSummary, Prepared, _ingest_run, prepare
-from ingest.sources import expand, is_url, read_file
+from ingest.loaders import InputError, LoadFailure, LoadOptions, RawArticle
+from ingest.pipeline import (
+    MB,
+    IngestRun,
+    IngestSummary,
+    Prepared,
+    _ingest_run,
+    prepare,
+    read_input,
+)
+from ingest.sources import Input, expand, is_url
 from rag.errors import NewsragError
 from rag.models import LocalEmbedding, load_tokenizer
 from rag.settings import Settings
 
 LOCAL = "local"  # --ray without an address: a Ray runtime started for this ingest
-MB = 1024 * 1024
 # Reading and chunking are ~5% of an article's cost (embedding is the rest), so the loading
 # tasks claim no CPU of their own: they run beside the actors instead of waiting for a free
 # CPU, which never comes when the actors hold them all (2 actors on 2 CPUs: a deadlock).
@@ -79,13 +86,7 @@ def load_and_chunk(row: dict[str, Any], settings: Settings, stored: dict[str, st
     path = row["path"]
     origin = os.path.abspath(path)
     chunker = _chunker(settings.embed_model, settings.chunk_tokens, settings.chunk_overlap_tokens)
-    options = LoadOptions(field_map=field_map)
-    try:
-        doc = read_file(path, int(settings.max_file_mb * MB))
-        results = list(loader_for(doc)(doc, options)) or [LoadFailure(path, "no articles found")]
-    except InputError as error:
-        results = [LoadFailure(path, str(error))]
-    for result in results:
+    for result in read_input(Input(path), settings, LoadOptions(field_map=field_map)):
         if isinstance(result, LoadFailure):
             loaded = Loaded(result.location, origin, failure=result.reason)
         elif isinstance(result, RawArticle):

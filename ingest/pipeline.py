@@ -143,6 +143,31 @@ def _outlet(article: Article) -> Outlet:
                   title=article.title, published_date=article.published_date)  # fmt: skip
 
 
+def read_input(item: Input, settings: Settings, options: LoadOptions) -> Iterator[LoadResult]:
+    """Everything one input yields (a URL fetched with ``options.fetch``); a whole-input
+    problem becomes one failure. A local ingest and a Ray ingest's tasks both read this way."""
+    try:
+        if item.problem:
+            raise InputError(item.problem)
+        if is_url(item.name) and options.fetch is not None:
+            doc = options.fetch(item.name)
+        else:
+            doc = read_file(item.name, int(settings.max_file_mb * MB))
+        yield from load_document(doc, options)
+    except InputError as error:
+        yield LoadFailure(item.name, str(error))
+
+
+def load_document(doc: Document, options: LoadOptions) -> Iterator[LoadResult]:
+    """What one document (a file read, a page or feed fetched) yields."""
+    produced = False
+    for result in loader_for(doc)(doc, options):
+        produced = True
+        yield result
+    if not produced:
+        yield LoadFailure(doc.location, "no articles found")
+
+
 class IngestRun:
     """One ingest into one library. Use ``ingest()`` unless you need the pieces."""
 
@@ -195,28 +220,6 @@ class IngestRun:
             return False
         stored_at = datetime.fromisoformat(article.ingested_at)
         return updated is None or updated <= stored_at.replace(tzinfo=stored_at.tzinfo or UTC)
-
-    def read(self, item: Input) -> Iterator[LoadResult]:
-        """Everything one input yields; a whole-input problem becomes one failure."""
-        try:
-            if item.problem:
-                raise InputError(item.problem)
-            if is_url(item.name):
-                doc = self._fetch(item.name)
-            else:
-                doc = read_file(item.name, int(self.settings.max_file_mb * MB))
-            yield from self.load(doc)
-        except InputError as error:
-            yield LoadFailure(item.name, str(error))
-
-    def load(self, doc: Document) -> Iterator[LoadResult]:
-        """What one document (a file read, a page or feed fetched) yields."""
-        produced = False
-        for result in loader_for(doc)(doc, self.options):
-            produced = True
-            yield result
-        if not produced:
-            yield LoadFailure(doc.location, "no articles found")
 
     def fail(self, failure: LoadFailure, origin: str | None = None) -> None:
         self.summary.failed += 1
@@ -345,7 +348,7 @@ class IngestRun:
 
     def run(self, items: Sequence[Input] | Iterator[Input]) -> IngestSummary:
         for item in items:
-            for result in self.read(item):
+            for result in read_input(item, self.settings, self.options):
                 self.take(result, None if is_url(item.name) else os.path.abspath(item.name))
                 self.report(item.name)
         self.flush()
@@ -354,7 +357,7 @@ class IngestRun:
 
     def run_document(self, doc: Document) -> IngestSummary:
         try:
-            for result in self.load(doc):
+            for result in load_document(doc, self.options):
                 self.take(result, None)
                 self.report(doc.location)
         except InputError as error:
