@@ -143,6 +143,8 @@ def connect(address: str) -> None:
         return
     # Ray's own log lines would bury the ingest's output (its logs stay in /tmp/ray).
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    # Nothing leaves the machine: no usage report to Ray's servers from a runtime we start.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.data\..*")
     try:
         ray.init(
