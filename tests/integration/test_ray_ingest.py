@@ -144,10 +144,11 @@ def test_a_ray_ingest_matches_a_local_one(tmp_path, ray_cluster, chroma_server):
 
 
 def embedding_actors() -> list[int]:
-    """Pids of the Ray worker processes running the embedding actor."""
-    found = subprocess.run(["pgrep", "-f", r"MapBatches\(Embedder\)"], capture_output=True,
-                           text=True)  # fmt: skip
-    return [int(pid) for pid in found.stdout.split()]
+    """Pids of the Ray worker processes running the embedding actor, once it has loaded the
+    model (Ray titles the process ``...Embedder)).__init__`` until then)."""
+    found = subprocess.run(["pgrep", "-a", "-f", r"MapBatches\(Embedder\)"],
+                           capture_output=True, text=True)  # fmt: skip
+    return [int(line.split()[0]) for line in found.stdout.splitlines() if "__init__" not in line]
 
 
 def test_an_embedding_actor_killed_mid_ingest_loses_and_duplicates_nothing(
@@ -168,8 +169,8 @@ def test_an_embedding_actor_killed_mid_ingest_loses_and_duplicates_nothing(
         if (settings.data_dir / "library.sqlite").exists():
             with rag.open_library(settings) as library:
                 committed = library.article_count()
-        if actors and committed:  # mid-ingest: some articles in, the actors at work
-            killed = actors[0]
+        if actors:  # mid-ingest: an actor at work, most articles still to come
+            killed, committed_when_killed = actors[0], committed
             os.kill(killed, signal.SIGKILL)
         time.sleep(0.2)
     _, err = running.communicate(timeout=600)
@@ -177,6 +178,7 @@ def test_an_embedding_actor_killed_mid_ingest_loses_and_duplicates_nothing(
     if running.returncode != 0:  # the ingest may fail; then a rerun must finish the job
         rerun = ray_ingest(settings, address, env, inputs)
         assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert committed_when_killed < 60, "the actor was killed after every article was in"
     with rag.open_library(settings) as library:
         assert library.article_count() == 60
         assert library.check() == []  # every committed chunk has its vector, no strays
