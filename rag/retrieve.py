@@ -33,6 +33,10 @@ from rag.types import Passage
 RRF_K = 60  # the usual constant: ranks matter, raw scores (cosine vs BM25) don't mix
 OVERFETCH = (10, 50)  # plain dense results fetched per filtered one wanted (see dense_ids)
 EXACT_LIMIT = 2000  # a filter admitting at most this many chunks: rank their vectors exactly
+# Up to this many admitted chunks, Chroma is given their ids instead of a metadata filter:
+# 8-58 ms against 90-316 ms for its `where` at 55k chunks (227 to 48,021 ids), same results.
+# Past it, listing and sending the ids would cost more than the filter saves.
+ID_FILTER_LIMIT = 100_000
 # A boosted article gains this share of a first-place vote (1 / (RRF_K + 1)): enough to lift
 # it over an equal-ranked article outside the window, not over a clearly better one.
 BOOST_SHARE = 0.5
@@ -147,7 +151,8 @@ class HybridRetriever(BaseRetriever):
         chunks: it leaves the HNSW index). So a selective filter ("this week": a few hundred
         chunks) fetches the vectors it admits and ranks them exactly (5-50 ms); a broad one
         over-fetches a plain query and filters here, which whenever at least ``k`` fetched
-        chunks pass is exactly the filtered top k. Only what falls between uses Chroma's own.
+        chunks pass is exactly the filtered top k. What falls between gives Chroma the admitted
+        chunks' ids, which it searches ~10x faster than its own metadata filter.
         """
         vector = self.embed_model.get_query_embedding(query)
         collection = self.library.collection
@@ -164,6 +169,19 @@ class HybridRetriever(BaseRetriever):
             kept = index.keep(fetched, selection)
             if len(kept) >= k or len(fetched) < wanted:  # enough, or nothing more exists
                 return kept[:k]
+        if admitted <= ID_FILTER_LIMIT:
+            from chromadb.errors import ChromaError
+
+            try:
+                found = collection.query(
+                    query_embeddings=[vector],
+                    n_results=k,
+                    ids=index.ids(selection, admitted),
+                    include=[],
+                )
+                return _ids(found)
+            except ChromaError:  # an id whose vector a concurrent update just deleted
+                pass
         where = filters.chroma_where(self.library.carried_by(filters.sources))
         found = collection.query(query_embeddings=[vector], n_results=k, where=where, include=[])
         return _ids(found)

@@ -1,6 +1,6 @@
-"""Dense search with filters: ranking the admitted vectors exactly, or over-fetching a plain
-Chroma query and filtering here, must give exactly what Chroma's own (much slower) filtered
-query gives."""
+"""Dense search with filters: ranking the admitted vectors exactly, over-fetching a plain
+Chroma query and filtering here, or giving Chroma the admitted ids, must give exactly what
+Chroma's own (much slower) filtered query gives."""
 
 from __future__ import annotations
 
@@ -67,22 +67,47 @@ CASES = {
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize(
-    "exact_limit, overfetch",
+    "exact_limit, overfetch, id_limit",
     # exact: (1,) makes every filter of this small library selective; chroma: (1,) with no
-    # exact path leaves Chroma's own filtered query.
-    [(2000, (1,)), (0, (10, 50)), (0, (2, 4)), (0, (1,))],
-    ids=["exact", "overfetch", "overfetch-small", "chroma"],
+    # exact path and no id list leaves Chroma's own filtered query.
+    [(2000, (1,), 0), (0, (10, 50), 0), (0, (2, 4), 0), (0, (1,), 100_000), (0, (1,), 0)],
+    ids=["exact", "overfetch", "overfetch-small", "ids", "chroma"],
 )
 def test_filtered_dense_search_equals_chromas_filtered_query(
-    engine, monkeypatch, case, exact_limit, overfetch
+    engine, monkeypatch, case, exact_limit, overfetch, id_limit
 ):
     monkeypatch.setattr(retrieve, "EXACT_LIMIT", exact_limit)
     monkeypatch.setattr(retrieve, "OVERFETCH", overfetch)
+    monkeypatch.setattr(retrieve, "ID_FILTER_LIMIT", id_limit)
     filters = CASES[case]
     for query in ["bridge repair debate", "what did the councillor say about buses?"]:
         expected = chroma_filtered(engine, query, filters, 6)
         assert engine.retriever.dense_ids(query, filters, 6) == expected
         assert expected  # every case has matching chunks
+
+
+def test_an_admitted_chunk_whose_vector_is_gone_falls_back_to_chromas_filter(engine, monkeypatch):
+    """A concurrent update deletes old vectors before this process's keyword index hears of it:
+    Chroma refuses an id list naming one, so the search uses its filter instead."""
+    monkeypatch.setattr(retrieve, "EXACT_LIMIT", 0)
+    monkeypatch.setattr(retrieve, "OVERFETCH", (1,))
+    filters = CASES["one week"]
+    index = engine.library.keyword_index()
+    admitted = index.ids(index.select(filters.day_range(), None), 100)
+    collection = engine.library.collection
+    gone = collection.get(ids=admitted[:1], include=["embeddings", "metadatas", "documents"])
+    collection.delete(ids=admitted[:1])
+    try:
+        expected = chroma_filtered(engine, "bridge repair debate", filters, 6)
+        assert admitted[0] not in expected and expected
+        assert engine.retriever.dense_ids("bridge repair debate", filters, 6) == expected
+    finally:
+        collection.upsert(
+            ids=gone["ids"],
+            embeddings=gone["embeddings"],
+            metadatas=gone["metadatas"],
+            documents=gone["documents"],
+        )
 
 
 def test_filters_reach_the_answers(engine):
