@@ -136,13 +136,15 @@ SERVE = r"""
 import json, resource, sys, time
 from datetime import date, timedelta
 started = time.perf_counter()
+peak_gb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 import rag
 engine = rag.open_engine(settings=rag.load_settings(data_dir=sys.argv[1], chroma_url=sys.argv[2],
                                            answerer="extractive"))
+figures = {"open_s": time.perf_counter() - started, "rss_gb_after": {"open": peak_gb()}}
 questions = [json.loads(l) for l in open(sys.argv[3]) if l.strip()][: int(sys.argv[4])]
 engine.ask(questions[0]["question"])
-first = time.perf_counter() - started
-figures = {"first_answer_s": first}
+figures["first_answer_s"] = time.perf_counter() - started
+figures["rss_gb_after"]["first answer"] = peak_gb()
 for name in ("none", "as_of", "week"):
     times = []
     for q in questions:
@@ -153,7 +155,8 @@ for name in ("none", "as_of", "week"):
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     figures[name] = {"p50_ms": times[len(times) // 2], "p95_ms": times[int(0.95 * (len(times) - 1))]}
-figures["rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+    figures["rss_gb_after"][name] = peak_gb()
+figures["rss_gb"] = peak_gb()
 print(json.dumps(figures))
 """
 
@@ -223,6 +226,7 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--skip-ray", action="store_true")
     parser.add_argument("--only-ray", action="store_true", help="only local vs Ray ingest")
+    parser.add_argument("--only-serving", action="store_true", help="no ingest figures")
     parser.add_argument("--ray-articles", type=int, default=300, help="for local vs Ray")
     parser.add_argument("--limit", type=int, default=100, help="dev questions asked (each 3x)")
     args = parser.parse_args()
@@ -246,11 +250,16 @@ def main() -> None:
         if served.returncode != 0:
             raise SystemExit(f"serving process failed: {served.stderr[-3000:]}")
         serving = json.loads(served.stdout.strip().splitlines()[-1])
-        print(f"serving: first answer {serving['first_answer_s']:.1f} s after start, "
-              f"peak RSS {serving['rss_gb']:.2f} GB")  # fmt: skip
+        print(f"serving: first answer {serving['first_answer_s']:.1f} s after start "
+              f"(engine open at {serving['open_s']:.1f} s), peak RSS {serving['rss_gb']:.2f} GB "
+              f"(peak after {serving['rss_gb_after']})")  # fmt: skip
         for name in ("none", "as_of", "week"):
             print(f"  ask, filter {name}: p50 {serving[name]['p50_ms']:.0f} ms, "
                   f"p95 {serving[name]['p95_ms']:.0f} ms")  # fmt: skip
+        figures = {"chunks": chunks, "disk_gb": disk_gb(big), **serving}
+        if args.only_serving:
+            (args.work / "figures.json").write_text(json.dumps(figures, indent=2))
+            return
 
         new = new_articles(args.library, args.work / "new")
         empty = args.work / "empty"
@@ -267,8 +276,7 @@ def main() -> None:
         print(f"adding {NEW_ARTICLES} articles ({summary['chunks_embedded']} chunks): "
               f"{into_big:.1f} s into {chunks:,} chunks vs {into_empty:.1f} s into an empty "
               f"library: {into_big / into_empty:.2f}x")  # fmt: skip
-        figures = {"chunks": chunks, "disk_gb": disk_gb(big), **serving,
-                   "add_big_s": into_big, "add_empty_s": into_empty}  # fmt: skip
+        figures |= {"add_big_s": into_big, "add_empty_s": into_empty}
     finally:
         server.terminate()
         server.wait(60)

@@ -12,6 +12,7 @@ chunks); ``ask``/``stream``/``chat`` return or end with our ``Answer``.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -31,6 +32,7 @@ from rag.plan import QueryError, QueryPlan, normalise_question, plan_query
 from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
 from rag.store import DamagedLibrary, Library
+from rag.text import load_splitter
 from rag.types import Answer, Retrieved
 
 __all__ = ["REFUSAL", "NewsQueryEngine", "QueryError", "open_engine"]
@@ -209,10 +211,15 @@ def open_engine(
     # Answering from half a library would look fine and be wrong: refuse, and say the fix.
     if problems := library.damage():
         raise DamagedLibrary(f"the library at {library.data_dir} is damaged: {'; '.join(problems)}")
+    # Chroma loads its index while this process loads its models (both take seconds at scale).
+    warming = threading.Thread(target=library.warm_vectors, name="warm-vectors", daemon=True)
+    warming.start()
     model = embedding_model(settings)
     library.check_embedding(settings.embed_model)
     library.keyword_index()  # open (or build) it now, not on the first question
     entities.load()  # the NER model too (0.7 s)
+    load_splitter()  # and the sentence splitter (0.8 s)
+    warming.join()
     return NewsQueryEngine(
         settings=settings,
         library=library,

@@ -27,6 +27,11 @@ def _punkt():
     return PunktTokenizer("english")
 
 
+def load_splitter() -> None:
+    """Load the sentence splitter now (an engine does at open: 0.8 s, mostly importing nltk)."""
+    _punkt()
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence; ``text[start:end]`` has no surrounding whitespace."""
     punkt = _punkt()
