@@ -51,13 +51,16 @@ def ray_cluster(tmp_path_factory):
         pytest.fail("the `ray` command is not installed (ray[data] is a test dependency)")
     port = free_port()
     env = subprocess_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
+    # No drain on stop: it waits up to 30 s for idle workers to leave (for Ray Serve's sake;
+    # it was the suite's fifth-slowest step), and an ingest is over by then.
+    head_env = {**env, "RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S": "0"}
     log_path = tmp_path_factory.mktemp("ray") / "head.log"
     log = open(log_path, "wb")  # noqa: SIM115  (closed at teardown)
     head = subprocess.Popen(
         [ray, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port",
          str(port), "--num-cpus", "2", "--include-dashboard", "false",
          "--disable-usage-stats"],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
+        stdout=log, stderr=subprocess.STDOUT, env=head_env,
     )  # fmt: skip
     address = f"127.0.0.1:{port}"
     try:
