@@ -778,17 +778,6 @@ class Library:
             ]
         return []
 
-    def warm_vectors(self) -> None:
-        """Have Chroma load its vector index now: it does so on the first query (7 s for 1M
-        chunks behind a server), which would otherwise be the first question's."""
-        try:
-            sample = self.collection.get(limit=1, include=["embeddings"])
-            if sample["ids"]:
-                vectors = sample["embeddings"]
-                self.collection.query(query_embeddings=vectors, n_results=1, include=[])
-        except Exception:  # a failed warm-up only leaves the load to the first question,
-            pass  # which reports any real problem in its own words
-
     def vector_differences(self) -> tuple[list[str], list[str]]:
         """(committed chunks without a vector, vectors without a committed chunk), by id."""
         committed = [row["id"] for row in self._query("SELECT id FROM chunks ORDER BY id")]

@@ -21,7 +21,6 @@ def test_ingest_into_chroma_server(settings, chroma_server, tmp_path):
     again = ingest([SAMPLE, tmp_path / "news"], settings)
     assert (again.unchanged, again.chunks_embedded) == (4, 0)
     with Library(settings) as library:
-        library.warm_vectors()  # what open_engine does while it loads the models
         assert not settings.chroma_dir.exists()  # nothing embedded locally in server mode
         assert library.check() == []
         assert library.collection.count() == library.stats()["chunks"]
@@ -34,13 +33,3 @@ def test_unreachable_chroma_server_is_a_clear_error(settings):
     settings = settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{free_port()}"})
     with Library(settings) as library, pytest.raises(LibraryError, match="unreachable"):
         _ = library.collection
-
-
-def test_warming_the_vectors_leaves_an_unreachable_server_to_the_first_question(settings):
-    """``open_engine`` warms Chroma in the background; a server that is down must not fail
-    there, silently or loudly, but where the user asks, with the message that names it."""
-    settings = settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{free_port()}"})
-    with Library(settings) as library:
-        library.warm_vectors()
-        with pytest.raises(LibraryError, match="unreachable"):
-            _ = library.collection
