@@ -53,8 +53,20 @@ def start_ingest(data_dir, corpus, *options: str) -> subprocess.Popen:
         [*NEWSRAG, "--data-dir", str(data_dir), *options, "ingest", str(corpus),
          "--quiet", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=subprocess_env(NEWSRAG_EMBED_BATCH_SIZE="4"),  # many small commits to land in
+        # many small commits to land in; SIGABRT dumps every thread's stack (see finish)
+        env=subprocess_env(NEWSRAG_EMBED_BATCH_SIZE="4", PYTHONFAULTHANDLER="1"),
     )  # fmt: skip
+
+
+def finish(process: subprocess.Popen, timeout: float) -> str:
+    """The process's stderr once it ends; one that hangs fails the test with the stack of
+    each of its threads, which says where it hangs."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _, stderr = process.communicate(timeout=30)
+        pytest.fail(f"still running after {timeout} s; its threads:\n{stderr[-6000:]}")
 
 
 def read_docstore(data_dir, sql: str) -> int | None:
@@ -134,7 +146,7 @@ def test_ctrl_c_inside_a_commit_stops_cleanly_and_a_rerun_finishes(tmp_path, chr
         assert generation(data_dir) == 1
         assert read_docstore(data_dir, "SELECT COUNT(*) FROM chroma_journal") > 0
         process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=120)  # a generous bound: it stops in seconds
+        stderr = finish(process, timeout=120)  # a generous bound: it stops in seconds
     assert process.returncode == 130, stderr
     assert "interrupted: the library is consistent" in stderr
     assert "Traceback" not in stderr
