@@ -17,7 +17,7 @@ import pytest
 
 from rag import load_settings
 from rag.store import Library, chunk_ids
-from tests.support import NEWSRAG, subprocess_env
+from tests.support import NEWSRAG, as_in_a_terminal, subprocess_env
 from tests.support.servers import HoldingProxy
 
 pytestmark = pytest.mark.slow
@@ -55,6 +55,7 @@ def start_ingest(data_dir, corpus, *options: str) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # many small commits to land in; SIGABRT dumps every thread's stack (see finish)
         env=subprocess_env(NEWSRAG_EMBED_BATCH_SIZE="4", PYTHONFAULTHANDLER="1"),
+        preexec_fn=as_in_a_terminal,
     )  # fmt: skip
 
 
@@ -66,7 +67,8 @@ def finish(process: subprocess.Popen, timeout: float) -> str:
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGABRT)
         _, stderr = process.communicate(timeout=30)
-        pytest.fail(f"still running after {timeout} s; its threads:\n{stderr[-6000:]}")
+        threads = stderr.split("Extension modules:")[0]  # not the list of loaded modules
+        pytest.fail(f"still running after {timeout} s; its threads:\n{threads[-8000:]}")
 
 
 def read_docstore(data_dir, sql: str) -> int | None:

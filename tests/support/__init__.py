@@ -6,6 +6,7 @@ Test modules import helpers from here (and from ``tests.support.*``), never from
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -34,6 +35,13 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     ).rstrip(os.pathsep)
     env.update(extra)
     return env
+
+
+def as_in_a_terminal() -> None:
+    """A child's ``preexec_fn``: Ctrl-C (SIGINT) reaches it as in a terminal. A suite started
+    in the background by a non-interactive shell (``cmd &``) inherits SIGINT ignored, hands
+    that down, and Python then never raises KeyboardInterrupt: a Ctrl-C test would hang."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def shared_file(*parts: str) -> Path:
