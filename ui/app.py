@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -20,12 +19,16 @@ import rag
 from ingest import SUPPORTED_SUFFIXES, ingest
 from rag import Settings
 from ui import render
+from ui.exports import Exports
 from ui.feeds import FEED_HEADERS, FeedsPanel, feeds_summary, when
 from ui.pacing import paced
 from ui.uploads import collect
 from ui.whatsnew import NO_STORIES, WhatsNew, question_about
 
 ASSETS = Path(__file__).parent / "assets"
+# Gradio keeps a copy of every file it sends (each answer's export, each upload) in its cache:
+# every day, those older than a day go; a page open longer re-exports on its next answer.
+GRADIO_CACHE_PRUNE = (86_400, 86_400)
 EXAMPLE_QUESTIONS = 3  # chips on the empty chat, from the newest headlines
 # How often an open page asks whether the library changed: one small SQLite read per page.
 LIBRARY_POLL_S = 5.0
@@ -133,6 +136,7 @@ class ChatTab:
     def __init__(self, space: Workspace):
         self.space = space
         self.stop_requests: dict[str, threading.Event] = {}  # by page session, one per turn
+        self.exports = Exports()
 
     def begin(self, request: gr.Request | None = None):  # Gradio passes the page's request
         """A question was sent: show Stop at once (before the turn's place in the queue)."""
@@ -242,12 +246,8 @@ class ChatTab:
         yield from self.respond(answers[-1]["question"], messages, answers, sections, None,
                                 None, as_of, None, answerer, request, all_dates=True)  # fmt: skip
 
-    @staticmethod
-    def export(answers: list[dict[str, Any]]) -> str:
-        folder = Path(tempfile.mkdtemp(prefix="newsrag-export-"))
-        path = folder / "newsrag-conversation.md"
-        path.write_text(render.conversation_markdown(answers), encoding="utf-8")
-        return str(path)
+    def export(self, answers: list[dict[str, Any]]) -> str:
+        return str(self.exports.write(render.conversation_markdown(answers)))
 
     def feedback(self, answers, event: gr.LikeData):
         """Thumbs up/down on an answer: stored in the library (``newsrag feedback``)."""
@@ -445,7 +445,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
     api = Api(space)
     answerers = rag.available_answerers(settings)
 
-    with gr.Blocks(title="newsrag", fill_width=False) as app:
+    with gr.Blocks(title="newsrag", fill_width=False, delete_cache=GRADIO_CACHE_PRUNE) as app:
         header = gr.HTML(space.stats_line())
         answers, sections = gr.State([]), gr.State([])
         with gr.Tabs():
