@@ -4,8 +4,10 @@
 the keyword index can be made again from it. Repair runs under the write lock, replays the
 journal first, then restores exactly the difference: vectors for committed chunks that have
 none (embedded again from the stored chunk text, so they equal the ingest's), and no vectors
-for chunks nobody committed. Every batch is an idempotent upsert, so an interrupted repair
-(Ctrl-C, a crash) loses nothing and the next one carries on from what is still missing.
+for chunks nobody committed. A library from before schema 2 also gets the docstore's copy of
+each vector (``Library.copy_vectors``). Every batch is an idempotent upsert, so an
+interrupted repair (Ctrl-C, a crash) loses nothing and the next one carries on from what is
+still missing.
 A docstore that is itself damaged can't be repaired from anything: ``DamagedLibrary`` says so.
 """
 
@@ -30,6 +32,7 @@ class RepairReport:
     vectors_dropped: int = 0
     vector_store_set_aside: str | None = None  # where an unreadable Chroma folder was moved
     keyword_chunks: int = 0
+    vectors_copied: int = 0  # into the docstore, for a library from before schema 2
 
     def line(self) -> str:
         parts = [
@@ -37,6 +40,8 @@ class RepairReport:
             f"dropped {self.vectors_dropped} stray vectors",
             f"keyword index rebuilt ({self.keyword_chunks} passages)",
         ]
+        if self.vectors_copied:
+            parts.append(f"copied {self.vectors_copied} vectors into the docstore")
         if self.journal_replayed:
             parts.insert(0, f"replayed {self.journal_replayed} journal entries")
         if self.vector_store_set_aside:
@@ -72,5 +77,6 @@ def repair_library(
                 report.vectors_restored = min(offset + REPAIR_BATCH, len(missing))
                 if on_progress:
                     on_progress(report.vectors_restored, len(missing))
+        report.vectors_copied = library.copy_vectors()
         report.keyword_chunks = len(library.rebuild_keyword_index())
     return report

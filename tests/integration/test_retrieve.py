@@ -117,3 +117,25 @@ def test_filters_reach_the_answers(engine):
     for passage in answer.retrieved:
         assert passage.source == "Millbrook Courier"
         assert date(2024, 1, 10) <= passage.published_date <= date(2024, 1, 20)
+
+
+@pytest.mark.parametrize("kept", ["none", "half"])
+def test_exact_ranking_takes_chromas_vectors_for_chunks_the_docstore_has_none_for(
+    engine, monkeypatch, kept
+):
+    """A library from before schema 2 has no vector copies in its docstore until `newsrag
+    repair`; its exact ranking reads those chunks' vectors from Chroma, same results."""
+    monkeypatch.setattr(retrieve, "OVERFETCH", (1,))
+    real = engine.library.chunk_vectors
+    taken = []
+
+    def some_stored(ids):
+        stored = real(ids) if kept == "half" else {}
+        taken.extend(ids)
+        return {i: v for n, (i, v) in enumerate(stored.items()) if n % 2 == 0}
+
+    monkeypatch.setattr(engine.library, "chunk_vectors", some_stored)
+    for case in ["hide future", "one week", "source"]:
+        expected = chroma_filtered(engine, "bridge repair debate", CASES[case], 6)
+        assert engine.retriever.dense_ids("bridge repair debate", CASES[case], 6) == expected
+    assert taken  # the exact path ran
