@@ -155,9 +155,9 @@ class HybridRetriever(BaseRetriever):
         week": a few thousand chunks at 1M) ranks the vectors it admits exactly, reading
         the docstore's copies (7-40 ms for a week at 1M); a broad one over-fetches a plain
         query and filters here, which whenever at least ``k`` fetched chunks pass is exactly
-        the filtered top k. What falls between
-        gives Chroma the admitted chunks' ids: 8-58 ms at 55k, 80-200 ms for 2,500-11,000 ids
-        among 1M chunks behind a server (47-50 of the exact top 50).
+        the filtered top k. What falls between gives Chroma the admitted chunks' ids: 8-58 ms
+        at 55k, 80-200 ms for 2,500-11,000 ids among 1M chunks behind a server (47-50 of the
+        exact top 50).
         """
         vector = self.embed_model.get_query_embedding(query)
         collection = self.library.collection
