@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -260,10 +261,14 @@ def test_every_committed_chunk_keeps_a_copy_of_its_vector(library_dir):
     assert_same_vectors(stored_vectors(library_dir, list(chroma)), chroma)
 
 
-def test_a_schema_1_library_is_upgraded_and_repair_copies_its_vectors(library_dir):
+def as_schema_1(library_dir) -> None:
     with sqlite3.connect(library_dir / "library.sqlite") as db:  # as schema 1 wrote it
         db.execute("ALTER TABLE chunks DROP COLUMN vector")
         db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+
+
+def test_a_schema_1_library_is_upgraded_and_repair_copies_its_vectors(library_dir):
+    as_schema_1(library_dir)
     chroma = vectors(library_dir)  # opened: upgraded, no copies yet
     assert stored_vectors(library_dir, list(chroma)) == {}
     with sqlite3.connect(library_dir / "library.sqlite") as db:
@@ -277,3 +282,27 @@ def test_a_schema_1_library_is_upgraded_and_repair_copies_its_vectors(library_di
     assert repaired.returncode == 0, repaired.stderr
     assert f"copied {len(chroma)} vectors into the docstore" in repaired.stdout
     assert_same_vectors(stored_vectors(library_dir, list(chroma)), chroma)
+
+
+HOLD_S = 8  # seconds: a newsrag process reaches the library in 3-5 here
+
+
+def test_processes_opening_a_schema_1_library_together_all_get_it_upgraded(library_dir):
+    """Whichever process upgrades it, the others wait for its transaction and find it done
+    (no "duplicate column"), however their opens interleave."""
+    as_schema_1(library_dir)
+    command = [*NEWSRAG, "--data-dir", str(library_dir), "stats"]
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    # Holding the write lock lines them up at the upgrade, so they race for it. If a process
+    # is slower to get there than HOLD_S, the test is weaker, never wrong.
+    blocker = sqlite3.connect(library_dir / "library.sqlite", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    opening = [subprocess.Popen(command, env=subprocess_env(), **pipes) for _ in range(3)]
+    time.sleep(HOLD_S)
+    blocker.execute("COMMIT")
+    blocker.close()
+    for process in opening:
+        _, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, errors
+    chroma = vectors(library_dir)
+    assert stored_vectors(library_dir, list(chroma)) == {}  # upgraded: the column is there
