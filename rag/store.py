@@ -401,6 +401,13 @@ class Library:
                 f"{self.settings.docstore_path} is damaged ({error}); {RESTORE_ADVICE}"
             ) from None
 
+    def _query_in(self, sql: str, ids: Sequence[str]) -> Iterator[sqlite3.Row]:
+        """The rows of ``sql`` for every id of ``ids``, its ``{marks}`` filled with one "?" per
+        id, ``ID_BATCH`` ids a query."""
+        for offset in range(0, len(ids), ID_BATCH):
+            batch = list(ids[offset : offset + ID_BATCH])
+            yield from self._query(sql.format(marks=",".join("?" * len(batch))), batch)
+
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._db_lock, self._damage_named():
             return self._db.execute(sql, params).fetchall()
@@ -636,17 +643,13 @@ class Library:
     def outlets(self, article_ids: Iterable[str]) -> dict[str, list[Outlet]]:
         """The other outlets that carried each article's story (oldest first)."""
         found: dict[str, list[Outlet]] = {}
-        ids = list(dict.fromkeys(article_ids))
-        for start in range(0, len(ids), ID_BATCH):
-            part = ids[start : start + ID_BATCH]
-            rows = self._query(
-                "SELECT * FROM outlets WHERE article_id IN "
-                f"({', '.join('?' * len(part))}) ORDER BY added_at, url",
-                part,
-            )
-            for row in rows:
-                fields = {key: row[key] for key in ("url", "source", "title", "published_date")}
-                found.setdefault(row["article_id"], []).append(Outlet(**fields))
+        rows = self._query_in(
+            "SELECT * FROM outlets WHERE article_id IN ({marks}) ORDER BY added_at, url",
+            list(dict.fromkeys(article_ids)),
+        )
+        for row in rows:
+            fields = {key: row[key] for key in ("url", "source", "title", "published_date")}
+            found.setdefault(row["article_id"], []).append(Outlet(**fields))
         return found
 
     def newest_published(self, until: date) -> date | None:
@@ -660,32 +663,28 @@ class Library:
     def stored_chunks(self, ids: Iterable[str]) -> dict[str, Passage]:
         """Committed chunks by id, as passages (unscored). Ids Chroma returns but SQLite doesn't
         know are not visible."""
-        wanted = list(dict.fromkeys(ids))
         found: dict[str, Passage] = {}
-        for offset in range(0, len(wanted), ID_BATCH):
-            batch = wanted[offset : offset + ID_BATCH]
-            marks = ",".join("?" * len(batch))
-            rows = self._query(
-                "SELECT c.id, c.article_id, c.chunk_index, c.start, c.end, a.body, a.title, "
-                "a.source, a.url, a.author, a.published_date FROM chunks c "
-                f"JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
-                batch,
+        rows = self._query_in(
+            "SELECT c.id, c.article_id, c.chunk_index, c.start, c.end, a.body, a.title, "
+            "a.source, a.url, a.author, a.published_date FROM chunks c "
+            "JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+            list(dict.fromkeys(ids)),
+        )
+        for row in rows:
+            found[row["id"]] = Passage(
+                chunk_id=row["id"],
+                article_id=row["article_id"],
+                start=row["start"],
+                end=row["end"],
+                text=row["body"][row["start"] : row["end"]],
+                title=row["title"],
+                source=row["source"],
+                url=row["url"],
+                author=row["author"],
+                published_date=date.fromisoformat(row["published_date"])
+                if row["published_date"]
+                else None,
             )
-            for row in rows:
-                found[row["id"]] = Passage(
-                    chunk_id=row["id"],
-                    article_id=row["article_id"],
-                    start=row["start"],
-                    end=row["end"],
-                    text=row["body"][row["start"] : row["end"]],
-                    title=row["title"],
-                    source=row["source"],
-                    url=row["url"],
-                    author=row["author"],
-                    published_date=date.fromisoformat(row["published_date"])
-                    if row["published_date"]
-                    else None,
-                )
         return found
 
     def carried_by(self, sources: Sequence[str] | None) -> list[str]:
@@ -824,25 +823,22 @@ class Library:
         Idempotent (an upsert of what the docstore says), so an interrupted repair resumes."""
         articles: dict[str, Article] = {}
         chunks: list[tuple[Article, Chunk]] = []
-        for offset in range(0, len(ids), ID_BATCH):
-            batch = list(ids[offset : offset + ID_BATCH])
-            marks = ",".join("?" * len(batch))
-            rows = self._query(
-                f"SELECT id, article_id, chunk_index, start, end, embed_text FROM chunks "
-                f"WHERE id IN ({marks})",
-                batch,
-            )
-            for row in rows:
-                article = articles.get(row["article_id"]) or self.get(row["article_id"])
-                if article is None:
-                    continue
-                articles[article.id] = article
-                chunk = Chunk(
-                    id=row["id"], article_id=article.id, index=row["chunk_index"],
-                    start=row["start"], end=row["end"],
-                    text=article.body[row["start"] : row["end"]], embed_text=row["embed_text"],
-                )  # fmt: skip
-                chunks.append((article, chunk))
+        rows = self._query_in(
+            "SELECT id, article_id, chunk_index, start, end, embed_text FROM chunks "
+            "WHERE id IN ({marks})",
+            ids,
+        )
+        for row in rows:
+            article = articles.get(row["article_id"]) or self.get(row["article_id"])
+            if article is None:
+                continue
+            articles[article.id] = article
+            chunk = Chunk(
+                id=row["id"], article_id=article.id, index=row["chunk_index"],
+                start=row["start"], end=row["end"],
+                text=article.body[row["start"] : row["end"]], embed_text=row["embed_text"],
+            )  # fmt: skip
+            chunks.append((article, chunk))
         if not chunks:
             return
         vectors = encode([c.embed_text for _, c in chunks])
@@ -862,16 +858,10 @@ class Library:
         behind a server takes 80-190 ms for the same ids (docs/scale.md)."""
         if not self._stored_vectors:  # a read-only library from before schema 2
             return {}
-        found: dict[str, np.ndarray] = {}
-        for offset in range(0, len(ids), ID_BATCH):
-            batch = list(ids[offset : offset + ID_BATCH])
-            rows = self._query(
-                f"SELECT id, vector FROM chunks WHERE id IN ({','.join('?' * len(batch))}) "
-                "AND vector IS NOT NULL",
-                batch,
-            )
-            found.update((r["id"], np.frombuffer(r["vector"], dtype=np.float16)) for r in rows)
-        return found
+        rows = self._query_in(
+            "SELECT id, vector FROM chunks WHERE id IN ({marks}) AND vector IS NOT NULL", ids
+        )
+        return {r["id"]: np.frombuffer(r["vector"], dtype=np.float16) for r in rows}
 
     def copy_vectors(self, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Give committed chunks without a stored vector Chroma's (a library from before
