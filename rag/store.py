@@ -863,7 +863,7 @@ class Library:
         )
         return {r["id"]: np.frombuffer(r["vector"], dtype=np.float16) for r in rows}
 
-    def copy_vectors(self, on_progress: Callable[[int, int], None] | None = None) -> int:
+    def copy_vectors(self) -> int:
         """Give committed chunks without a stored vector Chroma's (a library from before
         schema 2). Batch by batch, each durable: an interrupted copy carries on. Returns how
         many were copied."""
@@ -875,8 +875,6 @@ class Library:
             )
             self._store_vectors(found["ids"], found["embeddings"])
             copied += len(found["ids"])
-            if on_progress:
-                on_progress(min(offset + UPSERT_BATCH, len(missing)), len(missing))
         return copied
 
     def _store_vectors(self, ids: Sequence[str], vectors: Sequence[Sequence[float]]) -> None:

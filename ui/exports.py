@@ -36,8 +36,8 @@ class Exports:
         path.write_text(markdown, encoding="utf-8")
         return path
 
-    def prune(self, now: float | None = None) -> None:
-        cutoff = (time.time() if now is None else now) - KEPT_SECONDS
+    def prune(self) -> None:
+        cutoff = time.time() - KEPT_SECONDS
         for entry in self.folder.iterdir():
             try:
                 if entry.stat().st_mtime < cutoff:
