@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from rag.answer.entities import (
+    AGES,
     DATES,
+    DURATIONS,
     EVENTS,
     NUMBERS,
     ORGS,
     PEOPLE,
     PLACES,
+    TEAMS,
     WHO,
     WORKS,
     clean_span,
@@ -33,7 +36,14 @@ from rag.answer.entities import (
         ("How many subscribers did Netflix lose?", NUMBERS),
         ("By how much did prices rise?", NUMBERS),
         ("What percentage of adults disapprove?", NUMBERS),
-        ("The rate is the highest in how many years?", frozenset({*NUMBERS, "DATE"})),
+        # ages and spans of time are dates or times to the model: "the 101-year-old"
+        ("The rate is the highest in how many years?", DURATIONS),
+        ("Balancing on one leg for how many seconds predicts longevity?", DURATIONS),
+        ("How long did the strike last?", DURATIONS),
+        ("How old is Frost?", AGES),
+        ("At what age did she retire?", AGES),
+        # a national team is named by its country
+        ("What team was crowned the World Cup champion?", TEAMS),
         ("When did Internet Explorer debut?", DATES),
         ("Microsoft retired Internet Explorer. What year did it debut?", DATES),
         ("Which storm hit Florida?", EVENTS),
