@@ -54,7 +54,7 @@ def reader_candidates(context: AnswerContext, max_passages: int) -> list[Candida
 
 
 SENTENCE_FEATURES = (
-    "cosine", "overlap", "window", "novelty", "context", "title", "rank", "freshness",
+    "cosine", "overlap", "window", "asking", "novelty", "context", "title", "rank", "freshness",
     "typed", "typed_question", "typed_and_asked", "labels_known", "fits", "fits_one",
     "new_entities", "position", "lead", "same_article", "words", "headline", "quote",
 )  # fmt: skip
@@ -69,6 +69,7 @@ def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str,
             "cosine": candidate.cosine,
             "overlap": candidate.overlap,
             "window": candidate.window,
+            "asking": candidate.asking,
             "novelty": candidate.novelty,
             "context": candidate.context,
             "title": candidate.title,

@@ -39,8 +39,9 @@ def ui_settings(tmp_path_factory):
     (folder / "ferry.txt").write_text(HOSTILE, encoding="utf-8")
     # The window's plumbing is tested with the hand-set scorer, whose answers on this
     # 5-article toy library are known. The trained reader is tested in tests/integration and
-    # measured in benchmarks/quality.py; on this library it refuses "Who cut the ribbon?"
-    # (its probabilities are learned from long quiz questions: docs/reader.md, limits).
+    # measured in benchmarks/quality.py; on this library it answers "Who cut the ribbon?"
+    # from the newest article (its probabilities are learned from quiz questions about one
+    # week's news: docs/reader.md, limits).
     settings = load_settings(
         data_dir=root / "library", max_file_mb=UPLOAD_LIMIT_MB, extractive_scorer="weights"
     )
