@@ -195,8 +195,8 @@ class HybridRetriever(BaseRetriever):
 
     def _exact(self, vector: list[float], chunk_ids: list[str], k: int) -> list[str]:
         """The ``k`` of ``chunk_ids`` nearest to ``vector`` by cosine (vectors are unit-length)."""
-        stored = self.library.chunk_vectors(chunk_ids)
-        if missing := [i for i in chunk_ids if i not in stored]:  # from before schema 2
+        stored = self.library.chunk_vectors(chunk_ids, len(vector))
+        if missing := [i for i in chunk_ids if i not in stored]:  # before schema 2, or damaged
             found = self.library.collection.get(ids=missing, include=["embeddings"])
             stored.update(zip(found["ids"], np.asarray(found["embeddings"]), strict=True))
         ranked = [i for i in chunk_ids if i in stored]

@@ -215,6 +215,9 @@ def _add_vector_column(db: sqlite3.Connection) -> None:
         raise
 
 
+FLOAT16_BYTES = 2
+
+
 def vector_blob(vector: Sequence[float]) -> bytes:
     """A vector as ``chunks.vector`` keeps it: float16, 768 bytes for 384 dimensions. Its
     cosines differ from float32's by ~1e-4, far below the gaps that order search results."""
@@ -851,23 +854,39 @@ class Library:
         self._store_vectors([c.id for _, c in chunks], vectors)
 
     # ------------------------------------------------------------------ stored vectors
-    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+    def chunk_vectors(self, ids: Sequence[str], dimensions: int) -> dict[str, np.ndarray]:
         """The docstore's copies (float16, unit length) of the vectors of ``ids``, for those
-        that have one: every chunk committed since schema 2. Older ones get theirs from
-        ``copy_vectors``. A week's 1,500-3,800 at 1M chunks take 7-40 ms here, where Chroma
-        behind a server takes 80-190 ms for the same ids (docs/scale.md)."""
+        that have one of ``dimensions`` values: every chunk committed since schema 2. Older
+        ones get theirs from ``copy_vectors``, as do copies of another size (a damaged or
+        hand-edited row), which are left out here so the caller takes Chroma's. A week's
+        1,500-3,800 at 1M chunks take 7-40 ms here, where Chroma behind a server takes
+        80-190 ms for the same ids (docs/scale.md)."""
         if not self._stored_vectors:  # a read-only library from before schema 2
             return {}
+        size = dimensions * FLOAT16_BYTES
         rows = self._query_in(
             "SELECT id, vector FROM chunks WHERE id IN ({marks}) AND vector IS NOT NULL", ids
         )
-        return {r["id"]: np.frombuffer(r["vector"], dtype=np.float16) for r in rows}
+        return {
+            r["id"]: np.frombuffer(r["vector"], dtype=np.float16)
+            for r in rows
+            if len(r["vector"]) == size
+        }
 
     def copy_vectors(self) -> int:
-        """Give committed chunks without a stored vector Chroma's (a library from before
-        schema 2). Batch by batch, each durable: an interrupted copy carries on. Returns how
-        many were copied."""
-        missing = [r["id"] for r in self._query("SELECT id FROM chunks WHERE vector IS NULL")]
+        """Give committed chunks without a stored vector, or with one of the wrong size,
+        Chroma's (a library from before schema 2; a damaged row). Batch by batch, each
+        durable: an interrupted copy carries on. Returns how many were copied."""
+        sample = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+        if sample is None or not len(sample):
+            return 0
+        size = len(sample[0]) * FLOAT16_BYTES
+        missing = [
+            r["id"]
+            for r in self._query(
+                "SELECT id FROM chunks WHERE vector IS NULL OR length(vector) != ?", (size,)
+            )
+        ]
         copied = 0
         for offset in range(0, len(missing), UPSERT_BATCH):
             found = self.collection.get(

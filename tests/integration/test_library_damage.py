@@ -244,9 +244,12 @@ def test_a_damaged_docstore_is_named_with_restore_advice_by_every_command(librar
 
 
 # --- the docstore's copy of each vector (schema 2) ---------------------------------------------
+DIMENSIONS = 384  # all-MiniLM-L6-v2's
+
+
 def stored_vectors(data_dir, ids) -> dict[str, np.ndarray]:
     with Library(rag.load_settings(data_dir=data_dir), create=False) as library:
-        return library.chunk_vectors(ids)
+        return library.chunk_vectors(ids, DIMENSIONS)
 
 
 def assert_same_vectors(kept: dict[str, np.ndarray], chroma: dict[str, np.ndarray]) -> None:
@@ -274,10 +277,26 @@ def test_a_schema_1_library_is_upgraded_and_repair_copies_its_vectors(library_di
     with sqlite3.connect(library_dir / "library.sqlite") as db:
         version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert version == ("2",)
-    # A date filter admitting two articles: ranked exactly, by Chroma's vectors for now.
+    # A date filter admitting two articles. (A library this small over-fetches rather than
+    # ranking exactly; the exact ranking from Chroma's vectors: tests/integration/test_retrieve.)
     asked = newsrag(library_dir, "ask", "Who cut the ribbon on the bridge?", "--since",
                     "2024-01-01", "--json")  # fmt: skip
     assert "Becker" in asked.stdout, asked.stderr
+    repaired = newsrag(library_dir, "repair")
+    assert repaired.returncode == 0, repaired.stderr
+    assert f"copied {len(chroma)} vectors into the docstore" in repaired.stdout
+    assert_same_vectors(stored_vectors(library_dir, list(chroma)), chroma)
+
+
+@pytest.mark.parametrize("copy", [b"\x01" * 767, b"\x01" * 512], ids=["odd length", "too short"])
+def test_repair_rewrites_vector_copies_of_the_wrong_size(library_dir, copy):
+    """Copies of the wrong size (a damaged or hand-edited docstore) are not vectors: they are
+    passed over (a filtered search takes Chroma's: tests/integration/test_retrieve.py), and
+    `newsrag repair` copies Chroma's over them."""
+    chroma = vectors(library_dir)
+    with sqlite3.connect(library_dir / "library.sqlite") as db:
+        db.execute("UPDATE chunks SET vector = ?", (copy,))
+    assert stored_vectors(library_dir, list(chroma)) == {}
     repaired = newsrag(library_dir, "repair")
     assert repaired.returncode == 0, repaired.stderr
     assert f"copied {len(chroma)} vectors into the docstore" in repaired.stdout

@@ -5,6 +5,7 @@ Chroma's own (much slower) filtered query gives."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
@@ -119,6 +120,25 @@ def test_filters_reach_the_answers(engine):
         assert date(2024, 1, 10) <= passage.published_date <= date(2024, 1, 20)
 
 
+@pytest.mark.parametrize("copy", [b"\x01" * 767, b"\x01" * 512], ids=["odd length", "too short"])
+def test_exact_ranking_passes_over_vector_copies_of_the_wrong_size(engine, monkeypatch, copy):
+    """A copy of the wrong size (a damaged or hand-edited docstore) is not a vector: the exact
+    ranking takes Chroma's instead of failing on it (`newsrag repair` rewrites it:
+    tests/integration/test_library_damage.py)."""
+    monkeypatch.setattr(retrieve, "OVERFETCH", (1,))
+    docstore = engine.library.settings.docstore_path
+    with sqlite3.connect(docstore) as db:
+        kept = db.execute("SELECT vector, id FROM chunks").fetchall()
+        db.execute("UPDATE chunks SET vector = ?", (copy,))
+    try:
+        for case in ["hide future", "one week", "source"]:
+            expected = chroma_filtered(engine, "bridge repair debate", CASES[case], 6)
+            assert engine.retriever.dense_ids("bridge repair debate", CASES[case], 6) == expected
+    finally:
+        with sqlite3.connect(docstore) as db:
+            db.executemany("UPDATE chunks SET vector = ? WHERE id = ?", kept)
+
+
 @pytest.mark.parametrize("kept", ["none", "half"])
 def test_exact_ranking_takes_chromas_vectors_for_chunks_the_docstore_has_none_for(
     engine, monkeypatch, kept
@@ -129,8 +149,8 @@ def test_exact_ranking_takes_chromas_vectors_for_chunks_the_docstore_has_none_fo
     real = engine.library.chunk_vectors
     taken = []
 
-    def some_stored(ids):
-        stored = real(ids) if kept == "half" else {}
+    def some_stored(ids, dimensions):
+        stored = real(ids, dimensions) if kept == "half" else {}
         taken.extend(ids)
         return {i: v for n, (i, v) in enumerate(stored.items()) if n % 2 == 0}
 
