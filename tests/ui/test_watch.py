@@ -20,6 +20,18 @@ pytestmark = pytest.mark.slow
 FILLER = "Residents spoke for an hour and officials answered every question in turn. " * 12
 
 
+def up_or_stacks(url: str, process: subprocess.Popen, seconds: float = 180) -> None:
+    """Until the window answers; a process that never gets there fails the test with the
+    stack of each of its threads, which says where it waits."""
+    try:
+        wait_for(url, process, seconds=seconds)
+    except TimeoutError:
+        process.send_signal(signal.SIGABRT)
+        _, stderr = process.communicate(timeout=30)
+        threads = stderr.split("Extension modules:")[0]  # not the list of loaded modules
+        pytest.fail(f"not up after {seconds} s; its threads:\n{threads[-12000:]}")
+
+
 def test_an_article_arriving_in_a_feed_is_answerable_in_the_open_window(tmp_path, page):
     from gradio_client import Client
 
@@ -36,11 +48,12 @@ def test_an_article_arriving_in_a_feed_is_answerable_in_the_open_window(tmp_path
             [*NEWSRAG, "--data-dir", str(settings.data_dir), "ui", "--port", str(port),
              "--watch"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=subprocess_env(NEWSRAG_FEED_MIN_EVERY_S="1"),
+            # SIGABRT dumps every thread's stack (see up_or_stacks)
+            env=subprocess_env(NEWSRAG_FEED_MIN_EVERY_S="1", PYTHONFAULTHANDLER="1"),
         )  # fmt: skip
         try:
             url = f"http://127.0.0.1:{port}/"
-            wait_for(url, process, seconds=180)
+            up_or_stacks(url, process)
             page.goto(url)
             header = page.locator("#nr-header .stats")
             page.wait_for_function(
