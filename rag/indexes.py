@@ -61,7 +61,7 @@ class _Open:
     seen: tuple[int, int]  # (library generation, applied position) when last reloaded
 
 
-_lock = threading.RLock()  # a sync inside keyword_index may rebuild, which forgets
+_lock = threading.RLock()  # guards _open; never held while waiting for the file lock
 _open: dict[Path, _Open] = {}  # per index folder, in this process
 
 
@@ -75,13 +75,16 @@ def keyword_index(library: KeywordSource) -> KeywordIndex:
     folder = index_folder(library.data_dir)
     with _lock:
         current = _open.get(folder.resolve())
-        seen = (library.generation, _applied(folder))
-        if current is not None and current.seen == seen:
+        if current is not None and current.seen == (library.generation, _applied(folder)):
             return current.index
+    # Synced outside _lock: a sync may wait for the index's file lock, and a thread of this
+    # process holding that (an ingest rebuilding the index) takes _lock to finish. Waiting
+    # under _lock hung `newsrag ui --watch` over a new library at start-up.
+    if not library.read_only and not sync(library, wait=False) and _state(folder) is None:
+        sync(library, wait=True)  # another process or thread is building it: wait for it
+    with _lock:
+        seen = (library.generation, _applied(folder))
         if not library.read_only:
-            if not sync(library, wait=False) and _state(folder) is None:
-                sync(library, wait=True)  # another process is building it: wait for it
-            seen = (library.generation, _applied(folder))
             current = _open.get(folder.resolve())  # a rebuild dropped the one held before
             if current is None or current.index.path is None:
                 current = _Open(KeywordIndex(folder), seen)

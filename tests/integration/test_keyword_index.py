@@ -7,14 +7,18 @@ applying it twice gives the same index; a library from before (bm25s folders) is
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
 
 import rag
 from ingest import ingest
+from rag import indexes
 from rag.indexes import STATE_FILE, index_folder
 from tests.support import REPO, subprocess_env
 
@@ -160,6 +164,34 @@ def test_a_library_from_before_is_given_the_index_built_from_its_docstore(tmp_pa
         assert found(library, "ferry timetable") == {"Ferry news"}
         assert len(library.keyword_index()) == library.chunk_count()
     assert not (settings.data_dir / "bm25").exists()
+
+
+WATCH_S = 3  # how long the waiting thread is watched
+LOCK_WAIT_S = 2  # far more than the fast path holds the lock for
+
+
+def test_a_thread_waiting_for_a_build_does_not_hold_what_the_build_needs(tmp_path, settings):
+    """While one thread builds the index (holding its file lock), another asking for it waits
+    without holding the in-process lock the build takes to finish. It did hold it, and
+    `newsrag ui --watch` over a new library hung at start-up: the window's engine waited
+    for the poller's first build, which waited for the engine."""
+    add(tmp_path, settings, "seawall")
+    with rag.open_library(settings) as library:
+        shutil.rmtree(index_folder(settings.data_dir))  # no index yet: it must be built
+        with indexes._exclusive(settings.data_dir, wait=True):  # a build under way
+            waiter = threading.Thread(target=library.keyword_index, daemon=True)
+            waiter.start()
+            # A slower waiter only makes this weaker (it holds the lock for less of the
+            # time watched), never wrong.
+            deadline = time.monotonic() + WATCH_S
+            while time.monotonic() < deadline:
+                assert indexes._lock.acquire(timeout=LOCK_WAIT_S), "waits holding the lock"
+                indexes._lock.release()
+                time.sleep(0.05)
+            assert waiter.is_alive()  # still waiting for the build
+        waiter.join(timeout=120)
+        assert not waiter.is_alive()
+        assert found(library, "harbour seawall") == {"Seawall news"}
 
 
 def test_a_commit_bigger_than_one_chroma_call_goes_in_pieces(settings):
