@@ -166,6 +166,12 @@ _ARTICLE_COLUMNS = (
 )
 
 
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for strings starting with ``text``: its ``%`` and ``_``
+    are characters, not wildcards (``newsrag delete '%2b1e'`` must not match any id)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class LibraryError(NewsragError, RuntimeError):
     """The library cannot be opened or used as configured."""
 
@@ -547,8 +553,9 @@ class Library:
             return article
         rows = self._query(
             f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE url = ? OR origin_key = ? "
-            "OR id LIKE ? OR id IN (SELECT article_id FROM outlets WHERE url = ?) LIMIT 2",
-            (key, key, f"{key}%", key),
+            "OR id LIKE ? ESCAPE '\\' OR id IN (SELECT article_id FROM outlets WHERE url = ?) "
+            "LIMIT 2",
+            (key, key, _like_prefix(key), key),
         )
         return self._article(rows[0]) if len(rows) == 1 else None
 
@@ -594,7 +601,7 @@ class Library:
         """(id, origin, origin_key) of the articles loaded from files under a folder."""
         rows = self._query(
             "SELECT id, origin, origin_key FROM articles WHERE origin LIKE ? ESCAPE '\\'",
-            (origin_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+            (_like_prefix(origin_prefix),),
         )
         return [(row["id"], row["origin"], row["origin_key"]) for row in rows]
 

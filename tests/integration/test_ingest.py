@@ -171,3 +171,15 @@ def test_python_api_accepts_a_single_path_and_default_settings(tmp_path, monkeyp
     summary = ingest(SAMPLE)
     assert summary.added == 1 and summary.ok
     assert os.path.isfile(tmp_path / "lib" / "library.sqlite")
+
+
+def test_an_id_prefix_is_text_not_a_like_pattern(settings, tmp_path):
+    """``newsrag show '%2b1e'`` / ``delete '%2b1e'`` once matched (and deleted) an article:
+    ``%`` and ``_`` were LIKE wildcards."""
+    write_all(tmp_path / "news")
+    ingest([tmp_path / "news"], settings)
+    with Library(settings) as library:
+        article = library.articles()[0]
+        assert library.resolve(article.id[:6]).id == article.id  # a real prefix still works
+        for pattern in (f"%{article.id[2:6]}", f"_{article.id[1:6]}", "%"):
+            assert library.resolve(pattern) is None, pattern
