@@ -70,19 +70,20 @@ def expand(
 def _folder_entries(folder: Path) -> list[tuple[Path, str | None]]:
     """Every file under ``folder`` (symlinked folders not followed, as ``rglob``), in path
     order, each with the reason it can't be read, if any: a subfolder that can't be listed, a
-    symlink loop or a link to nothing, a FIFO or device. Each gets its own message instead of
-    being skipped in silence."""
+    symlink loop, a link to nothing or out of the folder, a FIFO or device. Each gets its own
+    message instead of being skipped in silence."""
     entries: list[tuple[Path, str | None]] = []
 
     def unlistable(error: OSError) -> None:
         reason = error.strerror or str(error)
         entries.append((Path(error.filename), f"{UNLISTABLE} ({reason})"))
 
+    inside = folder.resolve()
     for directory, _, names in os.walk(folder, onerror=unlistable):
         for name in names:
             file = Path(directory) / name
             if file.is_file():
-                entries.append((file, None))
+                entries.append((file, _outside(file, inside)))
             elif file.is_symlink():
                 entries.append((file, _broken_link(file)))
             else:
@@ -95,6 +96,17 @@ UNLISTABLE = "cannot read folder"
 
 def _is_folder_problem(problem: str | None) -> bool:
     return bool(problem) and problem.startswith(UNLISTABLE)
+
+
+def _outside(file: Path, inside: Path) -> str | None:
+    """Why a symlink to a file outside the folder given is not read (``loop/passwd.txt ->
+    /etc/passwd`` must not become an article); None for any other file."""
+    if not file.is_symlink():
+        return None
+    target = file.resolve()
+    if target.is_relative_to(inside):
+        return None
+    return f"symlink to {str(target)!r}, outside the folder: not followed"
 
 
 def _broken_link(link: Path) -> str:

@@ -50,6 +50,11 @@ CASES = {
         "inside/loop.txt",
         "symlink loop",
     ),
+    "symlink out of the folder": (
+        lambda d: _link_out(d, _folder(d)),
+        "inside/passwd.txt",
+        "outside the folder: not followed",
+    ),
     "entity-expansion feed": (
         lambda d: _w(d, "lol.rss", LOL_FEED),
         "lol.rss",
@@ -90,6 +95,12 @@ XXE_FEED = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
 <rss version="2.0"><channel><title>X</title><item><title>Item &secret;</title>
 <description>Body &secret;.</description></item></channel></rss>"""
+
+
+def _link_out(parent, folder):
+    secret = _w(parent, "secret.txt", b"Secret\nA private file beside the folder, not in it.\n")
+    os.symlink(secret, folder / "passwd.txt")
+    return folder
 
 
 def _folder(parent):
