@@ -167,7 +167,10 @@ class NewsQueryEngine(CustomQueryEngine):
     ) -> Iterator[str | Retrieved | Answer]:
         """``chat`` as a stream: text pieces, then the ``Answer`` (as ``stream`` does)."""
         message = normalise_question(message, self.settings)
-        pairs = conversation_pairs(history)
+        try:
+            pairs = conversation_pairs(history)
+        except ValueError as error:
+            raise QueryError(str(error)) from None
         chosen = self.answerer(options.get("answerer"))
         standalone = chosen.rewrite(pairs, message) or rewrite_follow_up(pairs, message)
         if len(standalone) > self.settings.max_question_chars:

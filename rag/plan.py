@@ -82,7 +82,11 @@ def clean_text(text: str) -> str:
 
 
 def normalise_question(question: object, settings: Settings) -> str:
-    if not isinstance(question, str) or not question.strip():
+    if isinstance(question, bytes | bytearray):
+        raise QueryError("question is bytes: pass text (decode it first)")
+    if question is not None and not isinstance(question, str):
+        raise QueryError(f"question must be text, not {type(question).__name__} ({question!r})")
+    if not question or not question.strip():
         raise QueryError("question is empty")
     question = " ".join(clean_text(question).split())
     if not question:
@@ -168,11 +172,18 @@ def plan_query(
     )
 
 
-def _known_sources(names: Sequence[str], library: Library) -> list[str]:
-    """The library's spelling of each source (matched without case); unknown ones are errors."""
+def _known_sources(names: Sequence[str] | str, library: Library) -> list[str]:
+    """The library's spelling of each source (matched without case); unknown ones are errors.
+    One name may be given as a string ("USA Today"), not only as a list of one."""
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, list | tuple | set | frozenset):
+        raise QueryError(f"sources must be a list of source names, not {type(names).__name__}")
     known = {s.casefold(): s for s in library.sources()}
     chosen = []
     for name in names:
+        if not isinstance(name, str):
+            raise QueryError(f"sources: {name!r} is not a source name (text)")
         if name.casefold() not in known:
             listing = ", ".join(sorted(known.values())) or "none: no article has a source"
             raise QueryError(f"unknown source {name!r} (known: {listing})")

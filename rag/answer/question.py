@@ -165,12 +165,26 @@ def best_span(spans: list[str], question: str, sentence: str | None = None) -> s
 
 
 # ----------------------------------------------------------------------------- follow-ups
-def conversation_pairs(history: Sequence[Any]) -> list[tuple[str, str]]:
+def conversation_pairs(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     """(user, assistant) turns from pairs or from chat messages ({"role", "content"} dicts, as
-    Gradio and OpenAI-style clients keep them)."""
+    Gradio and OpenAI-style clients keep them); None is no history. ``ValueError`` names what
+    is not a turn."""
+    if history is None:
+        return []
+    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
+        raise ValueError(
+            "history must be a list of (question, answer) pairs or chat messages, "
+            f"not {type(history).__name__}"
+        )
     pairs: list[tuple[str, str]] = []
     pending_user: str | None = None
-    for item in history:
+    for number, item in enumerate(history, 1):
+        is_pair = isinstance(item, list | tuple) and len(item) == 2
+        if not isinstance(item, dict) and not is_pair:
+            raise ValueError(
+                f"history item {number}: expected a (question, answer) pair or a "
+                f"{{'role', 'content'}} message, got {item!r:.80}"
+            )
         if isinstance(item, dict):
             role, content = item.get("role"), str(item.get("content") or "")
             if role == "user":

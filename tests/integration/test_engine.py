@@ -210,6 +210,11 @@ def test_planted_instructions_change_nothing(tmp_path):
         ({"question": "Who?", "since": "2024-02-30"}, "since: '2024-02-30' is not a date"),
         ({"question": "Who?", "since": "2024-03-02", "until": "2024-03-01"}, "is after until"),
         ({"question": "Who?", "answerer": "oracle"}, "unknown answerer 'oracle'"),
+        # The hostile probe's Python calls (#26 finding 15): each a named error, no traceback.
+        ({"question": "lakers", "sources": [None]}, "sources: None is not a source name"),
+        ({"question": "lakers", "sources": 42}, "sources must be a list of source names"),
+        ({"question": b"Who cut the ribbon?"}, "question is bytes"),
+        ({"question": 42}, "question must be text, not int"),
     ],
 )
 def test_bad_questions_get_clear_errors(news_engine, kwargs, message):
@@ -217,6 +222,26 @@ def test_bad_questions_get_clear_errors(news_engine, kwargs, message):
     with pytest.raises(QueryError, match=message):
         news_engine.ask(**kwargs)
     assert news_engine.library.stats() == before
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ([("a",)], r"history item 1: expected a \(question, answer\) pair"),
+        ("hello", "history must be a list of .* not str"),
+        (42, "history must be a list of .* not int"),
+    ],
+)
+def test_bad_chat_histories_get_clear_errors(news_engine, history, message):
+    with pytest.raises(QueryError, match=message):
+        news_engine.chat(history, "Who cut the ribbon?")
+
+
+def test_a_source_given_as_one_string_is_that_source(news_engine):
+    """``sources="Millbrook Courier"`` once searched for the sources 'M', 'i', ..."""
+    answer = news_engine.ask("Who cut the ribbon?", sources="millbrook courier")
+    assert answer.searched.sources == ["Millbrook Courier"]
+    assert news_engine.chat(None, "Who cut the ribbon?").question == "Who cut the ribbon?"
 
 
 def test_empty_library_is_a_clear_error(tmp_path):
