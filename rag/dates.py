@@ -195,7 +195,7 @@ def _rules() -> list[_Rule]:
     def _since_day(m, as_of):
         month, day = MONTHS[m.group(1).lower()], int(m.group(2))
         year = int(m.group(3)) if m.group(3) else _latest_month(month, as_of)
-        return date(year, month, min(day, calendar.monthrange(year, month)[1])), as_of
+        return date(year, month, day), as_of
 
     @r(r"\bsince\s+" + _MONTH + r"(?:\s+(\d{4}))?\b")
     def _since_month(m, as_of):
@@ -211,7 +211,18 @@ def _rules() -> list[_Rule]:
     def _day(m, as_of):
         month, day = MONTHS[m.group(1).lower()], int(m.group(2))
         year = int(m.group(3)) if m.group(3) else _latest_month(month, as_of)
-        found = date(year, month, min(day, calendar.monthrange(year, month)[1]))
+        found = date(year, month, day)  # "February 31": no such day, a clear error
+        return found, found
+
+    # Day first, as much of the world writes it: "31 February 2020", "on 3 March". Without a
+    # year only after "on": "won 3 March Madness games" names no date.
+    # (Decorators register bottom-up: the form with a year is tried first.)
+    @r(r"\bon\s+(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b()(?!,?\s*\d)")
+    @r(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})\b")
+    def _day_first(m, as_of):
+        day, month = int(m.group(1)), MONTHS[m.group(2).lower()]
+        year = int(m.group(3)) if m.group(3) else _latest_month(month, as_of)
+        found = date(year, month, day)  # "31 February": no such day, a clear error
         return found, found
 
     @r(r"\b(?:in|during|of)?\s*" + _MONTH + r",?\s+(\d{4})\b")
@@ -289,7 +300,8 @@ def _rules() -> list[_Rule]:
         return as_of - timedelta(days=RECENT_MONTHS_DAYS - 1), as_of, "boost"
 
     @r(
-        r"\brecent(?:ly)?\b|\blately\b|\blatest\b|\bthese\s+days\b|\bin\s+recent\s+weeks\b|\bnewly\b"
+        # Not "newly": "the newly elected mayor" says what, not when (#26: it was read as one).
+        r"\brecent(?:ly)?\b|\blately\b|\blatest\b|\bthese\s+days\b|\bin\s+recent\s+weeks\b"
     )
     def _recently(m, as_of):
         return as_of - timedelta(days=RECENTLY_DAYS - 1), as_of, "boost"
@@ -325,8 +337,11 @@ def resolve_time_expression(question: str, as_of: date) -> DateWindow | None:
 
 def publication_window(window: DateWindow, as_of: date) -> tuple[date, date]:
     """Publication dates admitted for an event window: previews from two days before, reports
-    for a grace period after."""
+    for a grace period after. A window that runs up to as_of ("this week": the 7 days ending
+    at as_of) is searched as it is: the person sees the 7 days they asked for, not 9."""
     end = min(as_of, shift(window.end, _grace(window.start, window.end)))
+    if window.end >= as_of:
+        return window.start, end
     return shift(window.start, -PREVIEW_DAYS), end
 
 

@@ -117,6 +117,11 @@ def read_question(
     first, last = parse_day(since, "since"), parse_day(until, "until")
     if first and last and first > last:
         raise QueryError(f"since ({first}) is after until ({last})")
+    if first and first > day and settings.hide_future:
+        raise QueryError(
+            f"since ({first}) is after as_of ({day}): articles published after as_of are "
+            "hidden, so nothing could be found"
+        )
     if all_dates:  # "search all dates": every publication date up to as_of
         return QuestionInputs(question, day, None, None, None)
     # An explicit date range replaces what a time expression would say.

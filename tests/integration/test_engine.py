@@ -209,6 +209,8 @@ def test_planted_instructions_change_nothing(tmp_path):
         ({"question": "Who?", "as_of": "last Tuesday"}, "as_of: 'last Tuesday' is not a date"),
         ({"question": "Who?", "since": "2024-02-30"}, "since: '2024-02-30' is not a date"),
         ({"question": "Who?", "since": "2024-03-02", "until": "2024-03-01"}, "is after until"),
+        # An empty window is said, not searched in silence (#26 finding 16).
+        ({"question": "Who?", "since": "9999-12-31"}, r"since \(9999-12-31\) is after as_of"),
         ({"question": "Who?", "answerer": "oracle"}, "unknown answerer 'oracle'"),
         # The hostile probe's Python calls (#26 finding 15): each a named error, no traceback.
         ({"question": "lakers", "sources": [None]}, "sources: None is not a source name"),

@@ -169,6 +169,11 @@ def test_filter_expression_is_removed_from_the_retrieval_query():
     "question, as_of, expression",
     [
         ("What happened in March 0?", date(2025, 5, 1), "March 0"),
+        # A day the month doesn't have is an error, as "March 0" is; it was searched as the
+        # month ("31 February 2020") or as its last day ("February 31").
+        ("What happened on 31 February 2020?", date(2025, 5, 1), "31 February 2020"),
+        ("What happened on February 31?", date(2025, 5, 1), "on February 31"),
+        ("Who spoke since April 31?", date(2025, 5, 1), "since April 31"),
         ("What happened in 0000?", date(2025, 5, 1), "in 0000"),
         ("What changed since 0000?", date(2025, 5, 1), "since 0000"),
         ("What happened yesterday?", date(1, 1, 1), "yesterday"),
@@ -183,6 +188,37 @@ def test_a_date_outside_the_calendar_is_a_clear_error(question, as_of, expressio
 def test_windows_near_the_calendar_edges_stay_inside_it():
     first = DateWindow(date(1, 1, 5), date(1, 1, 6), "early")
     assert first.widened(4, date(1, 1, 6)).start == date(1, 1, 1)  # held at year 1
-    assert publication_window(first, date(1, 1, 6))[0] == date(1, 1, 3)
-    last = DateWindow(date(9999, 12, 30), date(9999, 12, 31), "late")
-    assert publication_window(last, date.max) == (date(9999, 12, 28), date.max)
+    assert publication_window(first, date(1, 1, 9))[0] == date(1, 1, 3)
+    last = DateWindow(date(9999, 12, 28), date(9999, 12, 29), "late")
+    assert publication_window(last, date.max) == (date(9999, 12, 26), date.max)
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("What happened on 3 March 2023?", (date(2023, 3, 3), date(2023, 3, 3))),
+        ("What happened on the 3rd of March?", (date(2023, 3, 3), date(2023, 3, 3))),
+    ],
+)
+def test_a_day_written_day_first_is_that_day(question, expected):
+    window = resolve_time_expression(question, AS_OF)
+    assert (window.start, window.end) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who is the newly elected mayor?",  # "newly" says what, not when (#26)
+        "Which team won 3 March Madness games?",  # a day first needs "on" or a year
+    ],
+)
+def test_words_that_name_no_time_are_not_read_as_one(question):
+    assert resolve_time_expression(question, AS_OF) is None
+
+
+def test_this_week_is_the_seven_days_ending_at_as_of_and_searched_as_such():
+    """#26: "this week" was searched over 9 days (2023-02-01 to 02-09 as of 02-09)."""
+    window = resolve_time_expression("Who became the all-time leading scorer this week?", AS_OF)
+    assert (window.start, window.end) == (date(2023, 3, 11), AS_OF)
+    first, last = publication_window(window, AS_OF)
+    assert (first, last) == (date(2023, 3, 11), AS_OF) and (last - first).days + 1 == 7
