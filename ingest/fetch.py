@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,7 +143,11 @@ def get(
     allow_private: bool = False,
     headers: dict[str, str] | None = None,
 ) -> Fetched:
-    """GET ``url`` whatever the status; InputError when there is no usable response."""
+    """GET ``url`` whatever the status; InputError when there is no usable response.
+    ``timeout_s`` bounds each read and the whole download: a server dripping a few bytes
+    every second would otherwise never trip a per-read timeout (docs/security.md promises
+    protection against a URL that streams forever)."""
+    deadline = time.monotonic() + timeout_s
     try:
         with (
             client(timeout_s=timeout_s, allow_private=allow_private) as http,
@@ -159,6 +164,11 @@ def get(
                     data.extend(piece)
                     if len(data) > max_bytes:
                         raise InputError(f"response exceeds the {max_bytes}-byte limit")
+                    if time.monotonic() > deadline:
+                        raise InputError(
+                            f"unreachable: the response took over {timeout_s:g} s "
+                            f"({len(data)} bytes by then)"
+                        )
             return Fetched(
                 status=response.status_code,
                 reason=response.reason_phrase,

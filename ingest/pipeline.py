@@ -198,6 +198,7 @@ class IngestRun:
         self._embedder = None
         self._stories: dedupe.StoryIndex | None = None  # read on the first new article
         self._outlets: list[tuple[str, Outlet]] = []  # copies found, stored with the batch
+        self._fetched: dict[str, list[LoadResult]] = {}  # URLs read before the lock (prefetch)
         self._queue: list[PendingArticle] = []
         self._queued_chunks = 0
         self._hashes_this_run: dict[str, str] = {}
@@ -346,9 +347,20 @@ class IngestRun:
         else:
             self.add(result)
 
+    def prefetch(self, urls: Sequence[str]) -> None:
+        """Fetch ``urls`` (and a feed's linked pages) now, before the write lock is taken:
+        a slow or hanging server must not keep every other writer waiting. ``run`` then
+        takes what was fetched instead of fetching again."""
+        for url in urls:
+            self._fetched[url] = list(read_input(Input(url), self.settings, self.options))
+
     def run(self, items: Sequence[Input] | Iterator[Input]) -> IngestSummary:
         for item in items:
-            for result in read_input(item, self.settings, self.options):
+            fetched = self._fetched.pop(item.name, None)
+            results = (
+                fetched if fetched is not None else read_input(item, self.settings, self.options)
+            )
+            for result in results:
                 self.take(result, None if is_url(item.name) else os.path.abspath(item.name))
                 self.report(item.name)
         self.flush()
@@ -408,8 +420,11 @@ def ingest(
         if sync:
             run.sync([Path(name) for name in names if not is_url(name) and Path(name).is_dir()])
 
+    def before_lock(run: IngestRun) -> None:
+        run.prefetch([name for name in names if is_url(name)])
+
     options = {"field_map": field_map, "on_progress": on_progress, "on_failure": on_failure}
-    return _ingest_run(names, work, settings, library, options)
+    return _ingest_run(names, work, settings, library, options, before_lock)
 
 
 def ingest_document(
@@ -433,15 +448,19 @@ def _ingest_run(
     settings: Settings | None,
     library: Library | None,
     options: dict,
+    before_lock: Callable[[IngestRun], None] | None = None,
 ) -> IngestSummary:
-    """One ingest under the library's write lock, logged with its inputs."""
+    """One ingest under the library's write lock, logged with its inputs; ``before_lock``
+    reads what needs no lock first (URLs)."""
     settings = settings or load_settings()
     started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     own_library = library is None
     library = library or Library(settings)
     try:
+        run = IngestRun(library, settings, **options)
+        if before_lock is not None:
+            before_lock(run)
         with library.writing():
-            run = IngestRun(library, settings, **options)
             library.check_embedding(settings.embed_model)
             work(run)
             run.summary.seconds = round(time.perf_counter() - run._started, 3)

@@ -85,6 +85,55 @@ def test_slow_server_times_out(settings, web):
     assert summary.errors == [f"{web.url}/slow: unreachable: no answer within 1 s"]
 
 
+def test_a_response_that_drips_forever_is_cut_at_the_timeout(settings, web):
+    """#26 finding 11: 5 bytes every 2 s held `ingest URL` past 90 s with a 5 s timeout (a
+    per-read bound, not a total one). Here: 3 bytes every 0.2 s for 40 s, against 1 s."""
+
+    def drip():
+        def pieces():
+            for _ in range(200):
+                yield b"<p>"
+                time.sleep(0.2)
+
+        return 200, "text/html", pieces()
+
+    web.routes["/drip"] = drip
+    settings = settings.model_copy(update={"fetch_timeout_s": 1.0})
+    started = time.monotonic()
+    summary = ingest([f"{web.url}/drip"], settings)
+    assert time.monotonic() - started < 30
+    [error] = summary.errors
+    assert error.startswith(f"{web.url}/drip: unreachable: the response took over 1 s"), error
+
+
+def test_a_slow_url_holds_no_write_lock_while_it_downloads(settings, web):
+    """#26 finding 11: a URL pasted in the window must not keep other writers (an upload, a
+    feed check, a delete) waiting while its server dawdles: URLs are fetched before the lock."""
+    import fcntl
+    import threading
+
+    def drip():
+        def pieces():
+            for _ in range(10):
+                yield b"<p>"
+                time.sleep(0.2)
+
+        return 200, "text/html", pieces()
+
+    web.routes["/drip"] = drip
+    settings = settings.model_copy(update={"fetch_timeout_s": 30.0})
+    with Library(settings):
+        pass  # the library exists, with its lock file
+    ingesting = threading.Thread(target=ingest, args=([f"{web.url}/drip"], settings))
+    ingesting.start()
+    time.sleep(0.8)  # mid-download
+    with open(settings.data_dir / ".write.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError if held
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    assert ingesting.is_alive()  # it was still downloading
+    ingesting.join(60)
+
+
 # --- no fetches of private addresses (issue #12, req. 4) -------------------------------------
 # The test servers listen on loopback. 127.0.0.2 (also loopback on Linux) stands in for a
 # public web server: only the address classification is patched, the fetch is real.

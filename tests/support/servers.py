@@ -51,6 +51,9 @@ class _Handler(BaseHTTPRequestHandler):
             status, kind, body = 404, "text/plain", b"not found"
         else:
             status, kind, body = route() if callable(route) else route
+        if not isinstance(body, bytes):  # pieces sent as they come, the length unsaid
+            self._drip(status, kind, body)
+            return
         try:
             self.send_response(status)
             if 300 <= status < 400:  # a redirect's body is where it points
@@ -61,6 +64,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped reading (a size limit at work): nothing more to send
+
+    def _drip(self, status: int, kind: str, pieces) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.end_headers()
+            for piece in pieces:
+                self.wfile.write(piece)
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up: what a timeout test wants
 
     def log_message(self, *args: object) -> None:
         pass
