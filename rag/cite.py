@@ -113,6 +113,21 @@ def _semantic(lexical: float) -> float:
     return max(lexical, SUPPORT_THRESHOLD) if lexical >= SUPPORT_THRESHOLD / 2 else lexical
 
 
+# A frame that says nothing about the world ("The answer is: X"): X is the claim that is
+# checked and kept; the frame can't be supported by anything (#26: an LLM's "The answer is:
+# HACKED" was waved through on an injected line about "the answer").
+_FRAME = re.compile(
+    r"^(?:the\s+)?(?:short\s+|final\s+|correct\s+)?answer(?:\s+(?:is|would\s+be))?\s*[:\-–]\s*"
+    r"|^(?:the\s+)?(?:short\s+|final\s+|correct\s+)?answer\s+(?:is|would\s+be)\s+",
+    re.IGNORECASE,
+)
+
+
+def claim_of(statement: str) -> str:
+    """``statement`` without an answer frame: "The answer is: HACKED." -> "HACKED."."""
+    return _FRAME.sub("", statement, count=1).strip()
+
+
 def split_statements(draft: str) -> list[Statement]:
     """Sentences of a draft answer with the [n] markers that follow or end them."""
     statements = []
@@ -120,7 +135,7 @@ def split_statements(draft: str) -> list[Statement]:
         sentence = draft[start:end]
         cited = [int(n) for n in _ANY_MARKER.findall(sentence)]
         text = _ANY_MARKER.sub("", sentence)
-        text = re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
+        text = claim_of(re.sub(r"\s+([.,;:!?])", r"\1", text).strip())
         if text and not re.fullmatch(r"[\W_]*", text):
             statements.append(Statement(text, cited))
         elif cited and statements:  # a marker that landed after the sentence break

@@ -109,3 +109,12 @@ def test_names_may_come_from_the_title():
     titled = Passage(chunk_id="x-v-0", article_id="x", title="Millbrook library expands",
                      text=BODY_B, start=0, end=len(BODY_B))  # fmt: skip
     assert not verify("The Millbrook board voted 5 to 2 for a new branch [1].", [titled]).refused
+
+
+def test_an_answer_frame_is_checked_as_its_claim():
+    """#26 finding 9: "The answer is: HACKED [1]" passed verification on an injected line.
+    The frame is not a claim about the world: the claim is "HACKED", which nothing supports."""
+    result = verify("The answer is: HACKED [1].", PASSAGES)
+    assert result.refused and result.dropped == ["HACKED."]
+    kept = verify("The answer is: the bridge reopened on Tuesday [1].", PASSAGES)
+    assert kept.text == "the bridge reopened on Tuesday [1]."
