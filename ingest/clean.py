@@ -19,6 +19,17 @@ _BOILERPLATE = re.compile(
       | \blike\s+us\s+on\s+facebook\b
       | \bsubscribe\s+to\s+our\b
       | \bsign\s+up\s+(for|to)\s+(our|the)\b.*\b(newsletter|alerts?|emails?)\b
+      | \bsign\s+up\s+(for|to)\b.*\bnewsletter\b
+      # Subscription and privacy notices (The Week UK, local USA Today sites): cited as answer
+      # sentences before (#26).
+      | \bwe\s+will\s+use\s+the\s+details\s+you\s+have\s+shared\b
+      | \byou\s+agree\s+to\s+the\s+processing\b
+      | \bfor\s+unlimited\s+access\b.*\bsubscri
+      | \bplease\s+(help\s+us\b.*\bby\s+)?subscri | \bsubscribe\s+(today|now)\b
+      | \bsubscribe\s+to\s+[\w.]+(\s+[\w.]+)?\s+today\b | \bsubscribe\s+&\s+save\b
+      | \b(become|activate)\s+(a\s+|your\s+)?(digital\s+)?(subscriber|subscription)\b
+      | \bsupport\s+local\s+journalism\b | \byour\s+subscription\s+makes\b
+      | \bthank\s+you\s+for\s+supporting\s+our\s+journalism\b
       | \bnewsletter\b.*\b(sign\s+up|subscribe|inbox)\b
       | ^\s*(related|recommended|more|latest|trending|top)\s+
         (news|stories|articles|reading|videos?)\b
@@ -59,6 +70,21 @@ def clean_inline(text: str | None) -> str | None:
         return None
     value = " ".join(normalize_text(str(text)).split())
     return value or None
+
+
+_TITLE_SITE = re.compile(r"\s+[|–—-]\s+([^|–—-]{2,40})$")
+
+
+def clean_title(title: str | None, source: str | None) -> str | None:
+    """A title without its site's name at the end ("... | The Week UK"), which some pages of a
+    source carry and others don't; only when that name is the article's source."""
+    value = clean_inline(title)
+    if value is None or not source:
+        return value
+    match = _TITLE_SITE.search(value)
+    if match and match.group(1).strip().casefold() == source.strip().casefold():
+        return value[: match.start()].strip() or value
+    return value
 
 
 def content_hash(title: str, body: str) -> str:

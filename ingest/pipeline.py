@@ -16,7 +16,14 @@ from pathlib import Path
 
 from ingest import dedupe
 from ingest.chunk import Chunker
-from ingest.clean import article_id, canonical_url, clean_body, clean_inline, content_hash
+from ingest.clean import (
+    article_id,
+    canonical_url,
+    clean_body,
+    clean_inline,
+    clean_title,
+    content_hash,
+)
 from ingest.dates import parse_published
 from ingest.fetch import fetch
 from ingest.loaders import (
@@ -111,7 +118,7 @@ def prepare(raw: RawArticle, settings: Settings) -> Article:
             f"article text is {len(body)} characters, over max_article_chars "
             f"({settings.max_article_chars})"
         )
-    title = clean_inline(raw.title) or body.split("\n", 1)[0][:120]
+    title = clean_title(raw.title, raw.source) or body.split("\n", 1)[0][:120]
     url = canonical_url(raw.url)
     published = parse_published(raw.published)
     notes = list(raw.notes)

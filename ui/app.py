@@ -22,7 +22,7 @@ from ui import render
 from ui.exports import Exports
 from ui.feeds import FEED_HEADERS, FeedsPanel, feeds_summary, when
 from ui.pacing import paced
-from ui.uploads import collect
+from ui.uploads import collect, discard_refused
 from ui.whatsnew import NO_STORIES, WhatsNew, question_about
 
 ASSETS = Path(__file__).parent / "assets"
@@ -328,6 +328,7 @@ class LibraryTab:
                     progress((done, len(batch.inputs)), desc=f"{state.articles} articles read")
 
             summary = ingest(batch.inputs, self.space.settings, on_progress=on_progress)
+            discard_refused(batch, self.space.library)
             for key in ("added", "updated", "unchanged", "failed"):
                 result[key] += getattr(summary, key)
             result["errors"] += [batch.as_uploaded(e) for e in summary.errors]

@@ -101,3 +101,18 @@ def collect(files: list[str] | None, urls: str | None, folder: Path, max_mb: flo
         else:  # never a server-side path: this box is for web addresses only
             batch.problems.append(f"{line[:200]}: not an http(s) URL")
     return batch
+
+
+def discard_refused(batch: Batch, library) -> list[str]:
+    """Remove the stored uploads no article came from (an empty or binary file the ingest
+    refused): they would sit in ``uploads/`` for good. Returns the uploaded names removed."""
+    stored = [Path(path) for path in batch.names]
+    if not stored:
+        return []
+    kept = {origin for _, origin, _ in library.articles_from(str(stored[0].parent) + "/")}
+    removed = []
+    for path in stored:
+        if str(path) not in kept:
+            path.unlink(missing_ok=True)
+            removed.append(batch.names[str(path)])
+    return removed

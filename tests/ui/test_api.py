@@ -126,6 +126,8 @@ def test_upload_errors_name_the_uploaded_file_not_a_server_path(client, tmp_path
     result = client.predict([handle_file(str(empty))], "", api_name="/ingest")
     assert result["errors"] == ["notes.md: empty file"]
     assert str(ui_settings.data_dir) not in " ".join(result["errors"])
+    # A refused upload is not kept (#26 finding 17): nothing in uploads/ is named notes-*.
+    assert not list((ui_settings.data_dir / "uploads").glob("notes-*"))
 
 
 def test_uploads_over_the_size_limit_are_refused(client, tmp_path, ui_settings):

@@ -1,6 +1,13 @@
 import pytest
 
-from ingest.clean import canonical_url, clean_body, content_hash, is_boilerplate, normalize_text
+from ingest.clean import (
+    canonical_url,
+    clean_body,
+    clean_title,
+    content_hash,
+    is_boilerplate,
+    normalize_text,
+)
 from tests.support import SAMPLE
 
 SEED_LAST_LINE = (
@@ -30,6 +37,14 @@ def test_seed_article_boilerplate_line_is_stripped():
         "Advertisement",
         "© 2024 Daily Planet. All rights reserved.",
         "Share this article",
+        # #26 findings 5 and 17: cited as answer sentences before.
+        "We will use the details you have shared to manage your registration. You agree to the "
+        "processing, storage, sharing and use of this information for the purpose of the service.",
+        "Matt Fagan is a reporter for NorthJersey.com. For unlimited access to the most important "
+        "news from your local community, please subscribe or activate your digital account today.",
+        "Support local journalism: Subscribe to azcentral.com today.",
+        "Sign up for CNN’s Wonder Theory science newsletter. Explore the universe with news.",
+        "Your subscription makes work like this possible. Subscribe today at DesMoinesRegister.com.",
     ],
 )
 def test_boilerplate_lines(line):
@@ -42,6 +57,8 @@ def test_boilerplate_lines(line):
         "The mayor said residents should follow the evacuation orders on Instagram and radio.",
         "Officials said the cookie factory would reopen on Monday.",
         "Related to the outage, the utility said crews worked through the night.",
+        "Paradegoers can also sign up for free text alerts to get information on transit.",
+        "Both companies face the fierce battle for subscribers, analysts said.",
     ],
 )
 def test_story_sentences_survive(line):
@@ -76,3 +93,16 @@ def test_content_hash_ignores_spacing_and_case():
 )
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "title, source, expected",
+    [
+        ("Could he retire from F1? | The Week UK", "The Week UK", "Could he retire from F1?"),
+        ("No magic for Disney investors - CNN", "CNN", "No magic for Disney investors"),
+        ("Review: Dune - Part Two", "CNN", "Review: Dune - Part Two"),  # not the source's name
+        ("Kids | The Week UK", None, "Kids | The Week UK"),  # no source to compare with
+    ],
+)
+def test_a_title_loses_its_site_name_only_when_it_is_the_source(title, source, expected):
+    assert clean_title(title, source) == expected
