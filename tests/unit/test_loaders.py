@@ -27,6 +27,24 @@ def test_txt_front_matter_wins_over_first_line():
     assert article.source == "Daily Planet"
 
 
+def test_txt_header_lines_are_metadata_as_people_write_them():
+    """#26 finding 8: "Title: ..." stayed in the title, with source and date unknown."""
+    text = (
+        "Title: Harbour bridge reopens\nDate: 2024-03-05\nSource: Bay Herald\nBy: Sam Wu\n\n"
+        "Update: the bridge reopened on Tuesday.\nTraffic is light."
+    )
+    [article] = load("a.txt", text)
+    assert article.title == "Harbour bridge reopens"
+    assert str(article.published) == "2024-03-05" and article.source == "Bay Herald"
+    assert article.author == "Sam Wu"
+    assert article.body == "Update: the bridge reopened on Tuesday.\nTraffic is light."
+
+
+def test_a_txt_that_starts_with_a_colon_line_that_is_no_header_keeps_it_as_the_headline():
+    [article] = load("a.txt", "Breaking: storm hits coast\nA storm hit the coast.")
+    assert article.title == "Breaking: storm hits coast"
+
+
 def test_markdown_front_matter_and_markup_removed():
     text = (
         "---\ntitle: Council votes\nauthor: [Ann Lee, Bo Chan]\nurl: https://ex.com/c\n---\n"
