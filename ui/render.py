@@ -64,24 +64,11 @@ def answer_message(answer: dict[str, Any], turn: int) -> str:
     """The assistant's chat message (Markdown): answer text with [n] as links to its sources."""
     if answer.get("refused"):
         return refusal_message(answer, turn)
-    citations = answer.get("citations", [])
-    by_number = {c["n"]: c for c in citations}
-    to_article = article_numbers(citations)
-    pieces, position, previous_end, previous_article = [], 0, -1, None
-    text = answer["text"]
-    for match in CITATION_MARKER.finditer(text):
-        pieces.append(markdown_text(text[position : match.start()]))
-        position = match.end()
-        n = int(match.group(1))
-        if n not in by_number:
-            continue
-        article = to_article[n]
-        if match.start() == previous_end and article == previous_article:
-            previous_end = match.end()  # "[1][1]": two sentences of one article, one marker
-            continue
-        previous_end, previous_article = match.end(), article
-        pieces.append(f'<a class="cite" href="#{source_anchor(turn, article)}">[{article}]</a>')
-    pieces.append(markdown_text(text[position:]))
+    pieces = []
+    for piece, article in _marked(answer["text"], answer.get("citations", [])):
+        pieces.append(markdown_text(piece))
+        if article is not None:
+            pieces.append(f'<a class="cite" href="#{source_anchor(turn, article)}">[{article}]</a>')
     message = "".join(pieces).strip()
     if answer.get("short_answer"):
         message = f"**{markdown_text(answer['short_answer'])}**\n\n{message}"
@@ -312,26 +299,60 @@ def sources_panel(sections: Sequence[str]) -> str:
 
 # ------------------------------------------------------------------------- export
 def conversation_markdown(answers: Sequence[dict[str, Any]]) -> str:
-    """The conversation with its sources, as a Markdown document (a file, so plain text)."""
+    """The conversation with its sources, as a Markdown document (a file, so plain text).
+    Sources are numbered per article, as the chat window numbers them, with every quote of
+    an article under it, whole (a quote over several lines stays one quoted paragraph)."""
     lines = ["# newsrag conversation", ""]
     for answer in answers:
-        lines += [f"## {answer['question']}", "", answer["text"], ""]
-        if answer.get("refused"):
-            listed = [(n, p, None) for n, p in enumerate(answer.get("closest") or [], 1)]
+        refused = answer.get("refused")
+        citations = [] if refused else answer.get("citations", [])
+        lines += [f"## {answer['question']}", "", _article_markers(answer["text"], citations), ""]
+        if refused:
+            listed = [(n, p, []) for n, p in enumerate(answer.get("closest") or [], 1)]
             if listed:
                 lines += ["Closest articles:", ""]
         else:
-            listed = [(c["n"], c, c["quote"]) for c in answer.get("citations", [])]
+            to_article = article_numbers(citations)
+            by_article: dict[int, tuple[dict[str, Any], list[str]]] = {}
+            for citation in citations:
+                _, quotes = by_article.setdefault(to_article[citation["n"]], (citation, []))
+                quotes.append(citation["quote"])
+            listed = [(n, item, quotes) for n, (item, quotes) in by_article.items()]
             if listed:
                 lines += ["Sources:", ""]
-        for n, item, quote in listed:
+        for n, item, quotes in listed:
             parts = (item.get("source"), day_label(item.get("published_date")), item.get("url"))
             where = ", ".join(part for part in parts if part)
             lines.append(f"{n}. {item['title']} ({where})")
             if outlets := item.get("outlets"):
                 carried = ", ".join(f"{o.get('source') or 'unknown'} ({o['url']})" for o in outlets)
                 lines.append(f"   Also carried by: {carried}")
-            if quote:
-                lines.append(f"   > {quote}")
+            lines += [f"   > {' '.join(quote.split())}" for quote in quotes]
         lines.append("")
     return "\n".join(lines)
+
+
+def _article_markers(text: str, citations: Sequence[dict[str, Any]]) -> str:
+    """``text`` with each [n] as its article's number, as ``answer_message`` shows them."""
+    marked = "".join(p + (f"[{a}]" if a is not None else "") for p, a in _marked(text, citations))
+    return re.sub(r" +([.,;:!?])", r"\1", marked)
+
+
+def _marked(text: str, citations: Sequence[dict[str, Any]]) -> list[tuple[str, int | None]]:
+    """``text`` as pieces, each followed by the article number its [n] marker stands for
+    (None: no marker). A marker of no citation is dropped; "[1][1]" (two sentences of one
+    article) is one marker."""
+    to_article = article_numbers(citations)
+    found: list[tuple[str, int | None]] = []
+    position, previous_end, previous_article = 0, -1, None
+    for match in CITATION_MARKER.finditer(text):
+        piece, position = text[position : match.start()], match.end()
+        article = to_article.get(int(match.group(1)))
+        if article is None or (match.start() == previous_end and article == previous_article):
+            found.append((piece, None))
+            previous_end = match.end() if article is not None else previous_end
+            continue
+        found.append((piece, article))
+        previous_end, previous_article = match.end(), article
+    found.append((text[position:], None))
+    return found

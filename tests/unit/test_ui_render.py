@@ -204,6 +204,17 @@ def test_conversation_export_has_questions_answers_and_quotes():
     assert "   > Service resumes Monday." in text
 
 
+def test_the_export_numbers_sources_by_article_as_the_chat_does():
+    """#26 finding 7: one [1] in the chat, 1 and 2 in the export for the same article."""
+    data = answer()
+    data["citations"][1]["quote"] = "Service resumes\nMonday, the captain said."
+    text = render.conversation_markdown([data])
+    assert "The captain is Marta Quill <img src=x> [1]. Service resumes Monday [1]." in text
+    assert "2. " not in text  # one article, one number
+    assert "   > The captain is Marta Quill <img src=x>." in text
+    assert "   > Service resumes Monday, the captain said." in text  # whole, one quote line
+
+
 def test_a_syndicated_story_names_the_other_outlets_on_its_card_and_in_the_export():
     data = answer()
     data["citations"][0]["outlets"] = [
