@@ -285,6 +285,24 @@ def _mark_changed(db: sqlite3.Connection, article_ids: Iterable[str]) -> None:
     db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
 
 
+def _refuse_orphaned_indexes(data_dir: Path, docstore: Path) -> None:
+    """A folder with another library's vectors or keyword index but no docstore is that
+    library with its docstore lost, not a new library: starting one there would mix the two,
+    and a repair would drop the vectors (#26: 233 of them, and the window seeded the sample
+    into it). Nothing is dropped unless the person moves the folders aside."""
+    left = [
+        folder.name
+        for folder in (data_dir / "chroma", data_dir / "keyword")
+        if folder.is_dir() and any(folder.iterdir())
+    ]
+    if left:
+        raise DamagedLibrary(
+            f"{data_dir} holds another library's {' and '.join(left)} but no {docstore.name}: "
+            f"restore {docstore.name} from a backup; or, to start a new library there, move "
+            f"{' and '.join(f'{name}/' for name in left)} aside (nothing is deleted for you)"
+        )
+
+
 class Library:
     """One data dir: docstore + Chroma collection. Cheap to open; Chroma connects lazily."""
 
@@ -292,6 +310,8 @@ class Library:
         self.settings = settings
         self.data_dir = settings.data_dir
         path = settings.docstore_path
+        if not path.is_file():
+            _refuse_orphaned_indexes(self.data_dir, path)
         if not create and not path.is_file():
             raise LibraryError(f"no library at {self.data_dir} (run `newsrag ingest` first)")
         if path.is_file() and path.stat().st_size == 0:

@@ -243,6 +243,20 @@ def test_a_damaged_docstore_is_named_with_restore_advice_by_every_command(librar
         assert docstore.stat().st_size == 0
 
 
+def test_a_lost_docstore_beside_vectors_is_not_taken_for_a_new_library(library_dir):
+    """#26 finding 13: with library.sqlite deleted, the folder was silently a new library:
+    `repair` dropped the other library's vectors and `ui` seeded the sample into it."""
+    (library_dir / "library.sqlite").unlink()
+    chroma_files = sorted(p for p in (library_dir / "chroma").rglob("*") if p.is_file())
+    for command in (["repair"], ["ingest", str(SAMPLE)], ["ui", "--port", "0"], ["stats"]):
+        result = newsrag(library_dir, *command)
+        assert result.returncode == 2, (command, result.stdout, result.stderr)
+        assert "holds another library's chroma and keyword" in said(result), command
+        assert "from a backup" in said(result) and "Traceback" not in result.stderr
+    assert not (library_dir / "library.sqlite").exists()  # nothing started over it
+    assert sorted(p for p in (library_dir / "chroma").rglob("*") if p.is_file()) == chroma_files
+
+
 # --- the docstore's copy of each vector (schema 2) ---------------------------------------------
 DIMENSIONS = 384  # all-MiniLM-L6-v2's
 
