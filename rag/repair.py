@@ -58,7 +58,9 @@ def repair_library(
     ``on_progress(done, total)`` after each batch of restored vectors."""
     report = RepairReport()
     with library.writing():
-        report.journal_replayed = library.recover()
+        # The vector store first: replaying the journal writes to it, so with an unreadable
+        # one the replay failed and repair could never get past it (#26: one failed ingest
+        # over a damaged chroma/ left a journal row, and repair then failed for good).
         try:
             library.collection.count()
         except DamagedLibrary:
@@ -66,6 +68,7 @@ def repair_library(
             if aside is None:  # a Chroma server: not ours to move
                 raise
             report.vector_store_set_aside = str(aside)
+        report.journal_replayed = library.recover()
         missing, strays = library.vector_differences()
         library.drop_vectors(strays)
         report.vectors_dropped = len(strays)

@@ -285,6 +285,19 @@ def _mark_changed(db: sqlite3.Connection, article_ids: Iterable[str]) -> None:
     db.execute("INSERT OR REPLACE INTO meta VALUES ('changed_at', ?)", (_now(),))
 
 
+def _forget_chroma_client(path: Path) -> None:
+    """Drop Chroma's cached client for ``path``: Chroma keeps one per folder for the process,
+    and one that failed to open stays broken ("'RustBindingsAPI' object has no attribute
+    'bindings'"), so the empty store that replaces a damaged one could not be opened."""
+    from chromadb.api.client import SharedSystemClient
+
+    with contextlib.suppress(Exception):  # a Chroma without this cache: nothing to forget
+        system = SharedSystemClient._identifier_to_system.pop(str(path), None)
+        SharedSystemClient._identifier_to_refcount.pop(str(path), None)
+        if system is not None:
+            system.stop()
+
+
 def _refuse_orphaned_indexes(data_dir: Path, docstore: Path) -> None:
     """A folder with another library's vectors or keyword index but no docstore is that
     library with its docstore lost, not a new library: starting one there would mix the two,
@@ -335,7 +348,10 @@ class Library:
         except sqlite3.OperationalError as error:
             raise LibraryError(f"cannot open {path}: {error}") from None
         if self.journal_size() and not self.read_only:
-            with self.writing():
+            with self.writing(), contextlib.suppress(DamagedLibrary):
+                # An unreadable vector store can't take the replay: the journal waits for
+                # `newsrag repair`, which sets the store aside first (any use of the vectors
+                # meanwhile says to run it).
                 self.recover()
 
     def _connect(self, path: Path) -> sqlite3.Connection:
@@ -529,6 +545,8 @@ class Library:
                 metadata={"hnsw:space": "cosine"},
             )
         except Exception as error:
+            if not self.settings.chroma_url:  # the next try must meet the reason, not a husk
+                _forget_chroma_client(self._chroma_path())
             raise DamagedLibrary(
                 f"the vectors in {self.vector_store} cannot be opened ({error}); {REPAIR_HINT}"
             ) from None
@@ -942,6 +960,7 @@ class Library:
         aside = self.data_dir / f"chroma.damaged-{datetime.now(UTC):%Y%m%dT%H%M%S}"
         self.settings.chroma_dir.rename(aside)
         self._collection = None
+        _forget_chroma_client(self.settings.chroma_dir)
         return aside
 
     def rebuild_keyword_index(self) -> KeywordIndex:

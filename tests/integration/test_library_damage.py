@@ -212,6 +212,29 @@ def test_a_vector_store_that_cannot_be_opened_is_set_aside_and_rebuilt(library_d
     assert '"refused": false' in newsrag(library_dir, "ask", QUESTION, "--json").stdout
 
 
+def test_repair_fixes_a_damaged_vector_store_after_a_failed_ingest(library_dir, tmp_path):
+    """#26 finding 10: an ingest over a truncated chroma.sqlite3 failed and left a journal row;
+    repair then replayed the journal first, into the damaged store, and failed for good with
+    the message that says to run repair (and once with a Rust-bindings error, not the reason)."""
+    store = library_dir / "chroma" / "chroma.sqlite3"
+    with open(store, "r+b") as handle:
+        handle.truncate(8192)
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "ferry.txt").write_text(
+        "Ferry adds crossings\nThe Bay ferry will add four daily crossings from June.\n"
+    )
+    failed = newsrag(library_dir, "ingest", str(tmp_path / "more"))
+    assert failed.returncode == 2 and "malformed" in said(failed), said(failed)
+    checked = newsrag(library_dir, "stats", "--check")
+    assert "malformed" in said(checked) and "bindings" not in said(checked)
+    repaired = newsrag(library_dir, "repair")
+    assert repaired.returncode == 0, said(repaired)
+    assert "moved the unreadable vector store" in repaired.stdout
+    assert "replayed 1 journal entries" in repaired.stdout
+    assert '"refused": false' in newsrag(library_dir, "ask", QUESTION, "--json").stdout
+    assert newsrag(library_dir, "ingest", str(tmp_path / "more")).returncode == 0
+
+
 def test_a_damaged_keyword_index_rebuilds_itself(library_dir):
     damaged = [path for path in (library_dir / "keyword").rglob("*") if path.is_file()]
     assert damaged
