@@ -23,7 +23,7 @@ from llama_index.core.query_engine import CustomQueryEngine
 
 from rag.answer import build_answerer, entities
 from rag.answer.base import AnswerContext, Answerer, last_of, relay
-from rag.answer.question import conversation_pairs, rewrite_follow_up
+from rag.answer.question import conversation_pairs, is_follow_up, rewrite_follow_up
 from rag.compose import REFUSAL, compose_answer
 from rag.errors import NewsragError
 from rag.guard import neutralize
@@ -172,7 +172,12 @@ class NewsQueryEngine(CustomQueryEngine):
         except ValueError as error:
             raise QueryError(str(error)) from None
         chosen = self.answerer(options.get("answerer"))
-        standalone = chosen.rewrite(pairs, message) or rewrite_follow_up(pairs, message)
+        # A question that stands alone is asked as it is: the history enters only through
+        # the rewrite of a follow-up (an LLM rewrite of "Who did the Eagles sign?" after a
+        # Masters question carried the Masters into it, #26).
+        standalone = message
+        if pairs and is_follow_up(message):
+            standalone = chosen.rewrite(pairs, message) or rewrite_follow_up(pairs, message)
         if len(standalone) > self.settings.max_question_chars:
             # The limit is on what the person wrote (checked above), not on the context the
             # rewrite added: a long rewrite falls back to their own words.

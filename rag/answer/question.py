@@ -210,12 +210,18 @@ _FOLLOW_UP = re.compile(
 REFERENT_NAME_WORDS = 2
 
 
+def is_follow_up(message: str) -> bool:
+    """Whether ``message`` leans on the conversation ("and who answered him?", "what about
+    ..."): only then may the history shape the question asked."""
+    return bool(_FOLLOW_UP.search(message))
+
+
 def rewrite_follow_up(history: list[tuple[str, str]], message: str) -> str:
     """Deterministic rewrite of a follow-up: a personal pronoun becomes the previous answer's
     subject ("who answered him?" -> "who answered Ali Khamenei?"); otherwise that subject, or the
     previous question, is added as context so retrieval sees what the user means."""
     message = message.strip()
-    if not history or not _FOLLOW_UP.search(message):
+    if not history or not is_follow_up(message):
         return message
     previous_question, previous_answer = history[-1]
     kind = answer_type(previous_question)

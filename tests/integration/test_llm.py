@@ -18,6 +18,7 @@ from rag.answer.llm import LLMAnswerer
 from rag.answer.question import rewrite_follow_up
 from rag.models import bundled_gguf_path
 from tests.support import SAMPLE, subprocess_env
+from tests.support.articles import write_all
 from tests.support.servers import free_port, wait_for
 
 pytestmark = pytest.mark.slow
@@ -87,6 +88,28 @@ def test_openai_compatible_server_process(data_dir, llm_server):
     assert rewritten and rewritten != rewrite_follow_up(history, "and who answered him?")
     follow_up = engine.chat(history, "and who answered him?")
     assert follow_up.debug["standalone_question"] == rewritten  # the model's, not the fallback
+
+
+def test_a_question_that_stands_alone_is_asked_alone_in_a_conversation(tmp_path, llm_server):
+    """#26 finding 2: with the LLM answerer, an unrelated second question in a conversation
+    was rewritten with the first one's topic and cited its article. The history may enter only
+    through the rewrite of a follow-up."""
+    write_all(tmp_path / "news")
+    ingest([SAMPLE, tmp_path / "news"], rag.load_settings(data_dir=tmp_path / "lib"))
+    engine = rag.open_engine(
+        tmp_path / "lib", answerer="llm", llm_backend="openai", llm_base_url=llm_server,
+        llm_max_tokens=96,
+    )  # fmt: skip
+    first = engine.chat([], "Who heads the U.N. nuclear watchdog?")
+    history = [(first.question, first.text or "Rafael Grossi [1].")]
+    second = engine.chat(history, "Who cut the ribbon at the harbour bridge?")
+    # Asked as written (the model's rewrite is not even asked for), so the retrieval and the
+    # prompt are this question's alone, and so is every citation (SmolLM2 is too weak for
+    # more to be asserted about what it says).
+    assert second.debug["standalone_question"] == "Who cut the ribbon at the harbour bridge?"
+    assert_verified(engine, second)
+    own = {p.article_id for p in engine.ask("Who cut the ribbon at the harbour bridge?").retrieved}
+    assert {c.article_id for c in second.citations} <= own
 
 
 class ScriptedLLM:
