@@ -64,7 +64,8 @@ def compose_answer(
     # The short answer leads the answer, so the answer must start with the sentence that says
     # it: verification may have dropped or moved that sentence.
     short = draft.short_answer
-    if short and short.lower() not in first_sentence(verified.text).lower():
+    said = draft.short_answer_span or short
+    if said and said.lower() not in first_sentence(verified.text).lower():
         short = None
     return Answer(
         text=verified.text,

@@ -36,6 +36,8 @@ class Draft:
 
     text: str
     short_answer: str | None = None
+    # The short answer as the lead sentence words it, when the answer names it more fully.
+    short_answer_span: str | None = None
     # How sure the answerer is, on the scale its refusal threshold uses; None when it has no
     # calibrated score (an LLM).
     confidence: float | None = None

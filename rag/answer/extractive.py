@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from rag.answer.base import AnswerContext, Answerer, Draft
 from rag.answer.candidates import Candidate
+from rag.answer.entities import fullest_name
 from rag.answer.reader import SentenceScorer, reader_candidates
 
 MAX_WORDS = 60
@@ -87,7 +88,13 @@ class ExtractiveAnswerer(Answerer):
             )
         return Draft(
             text=text,
-            short_answer=short.text if short else None,
+            # Named as fully as the passages name it ("Lions" -> "Detroit Lions").
+            short_answer=(
+                fullest_name(short.text, short.label, [p.text for p in context.passages])
+                if short
+                else None
+            ),
+            short_answer_span=short.text if short else None,
             confidence=best.score,
             debug=debug,
         )

@@ -67,3 +67,28 @@ def test_clean_span_drops_possessives():
     assert clean_span("the United Kingdom's") == "the United Kingdom"
     assert clean_span("Harry Styles'") == "Harry Styles"
     assert clean_span("Rafael Grossi") == "Rafael Grossi"
+
+
+FULL_NAMES = [
+    "The Detroit Lions beat the Rams on Sunday. The Lions had not won a playoff game since 1992.",
+    "LeBron James passed Kareem Abdul-Jabbar. James scored 38 points.",
+    "President Joe Biden spoke on Monday. On Tuesday Biden said more.",
+    "Michael J. Fox said so.",
+]
+
+
+@pytest.mark.parametrize(
+    "span, label, expected",
+    [
+        ("Lions", "ORG", "Detroit Lions"),  # the issue's example
+        ("James", "PERSON", "LeBron James"),  # not "Abdul-Jabbar. James": a sentence ends there
+        ("Biden", "PERSON", "Joe Biden"),  # titles and sentence openers are no part of a name
+        ("Fox", "PERSON", "Michael J. Fox"),  # an initial is
+        ("Rams", "ORG", "Rams"),  # "the Rams": nothing fuller is said
+        ("38", "CARDINAL", "38"),  # numbers are not names
+    ],
+)
+def test_a_short_answer_is_named_as_fully_as_the_articles_name_it(span, label, expected):
+    from rag.answer.entities import fullest_name
+
+    assert fullest_name(span, label, FULL_NAMES) == expected
