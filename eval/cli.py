@@ -77,21 +77,35 @@ def eval_command(
 def train_reader_command(
     train: Annotated[Path, typer.Option(help="Train set folder: questions.jsonl, corpus.jsonl")],
     dev: Annotated[Path, typer.Option(help="Dev set folder (calibrates the refusal threshold)")],
+    train_corpus: Annotated[
+        list[Path] | None, typer.Option(help="More articles for the train library (a 2nd year)")
+    ] = None,
     dev_corpus: Annotated[
         list[Path] | None, typer.Option(help="More articles for the dev library (distractors)")
+    ] = None,
+    check: Annotated[
+        list[Path] | None,
+        typer.Option(help="Quiz folder(s) asked over the train library: refusals must hold too"),
+    ] = None,
+    cross_encoder: Annotated[
+        Path | None,
+        typer.Option(help="Cross-encoder weights whose reading the reader weighs (beside --out)"),
     ] = None,
     out: Annotated[Path, typer.Option(help="Where the model goes")] = Path("reader.json"),
     cache: Annotated[
         Path | None, typer.Option(help="Where the libraries are built (default: eval's cache)")
     ] = None,
 ) -> None:
-    """Train the answer reader on quiz questions; calibrate it on the dev set (docs/reader.md)."""
+    """Train the answer reader on quiz questions; calibrate its refusals on every library
+    shape given (docs/reader.md)."""
     from eval.train_reader import train_reader
 
     try:
         report = train_reader(
-            train, dev, dev_corpus=dev_corpus or (), out=out, cache_dir=cache, progress=err.print
-        )
+            train, dev, train_corpus=train_corpus or (), dev_corpus=dev_corpus or (),
+            check=check or (), cross_encoder=cross_encoder, out=out, cache_dir=cache,
+            progress=err.print,
+        )  # fmt: skip
     except KeyboardInterrupt:
         err.print("interrupted: the libraries built so far are cached; nothing was written")
         raise typer.Exit(INTERRUPTED) from None
@@ -104,3 +118,58 @@ def train_reader_command(
         f"refusal threshold {report.model.refusal_threshold:.3f}, short-answer threshold "
         f"{report.model.short_answer_threshold:.3f}; model: {out}"
     )
+
+
+@app.command("train-cross-encoder")
+def train_cross_encoder_command(
+    quiz: Annotated[
+        list[Path], typer.Option(help="Quiz set folder(s): questions.jsonl, corpus.jsonl")
+    ],
+    corpus: Annotated[
+        list[Path] | None, typer.Option(help="Corpus JSONL file(s) for self-supervised questions")
+    ] = None,
+    held_out: Annotated[
+        Path | None, typer.Option(help="Quiz set folder scored as training goes (another year)")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Where the weights go (.safetensors)")] = Path(
+        "cross_encoder.safetensors"
+    ),
+    work: Annotated[
+        Path | None, typer.Option(help="Pairs and checkpoints (default: eval's cache)")
+    ] = None,
+    cloze: Annotated[int, typer.Option(help="Self-supervised questions to make")] = 4500,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps")] = None,
+) -> None:
+    """Fine-tune MiniLM into the question-sentence cross-encoder (docs/reader.md). Resumable:
+    run the same command again after an interruption."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from eval.runner import default_cache
+    from eval.train_cross_encoder import train_cross_encoder
+
+    cache = work or default_cache().parent / "cross-encoder"
+    with Progress(
+        TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+        TimeRemainingColumn(), console=err,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("train", total=None)
+
+        def on_step(step: int, steps: int, seconds_per_step: float) -> None:
+            bar.update(task, completed=step, total=steps)
+
+        try:
+            run = train_cross_encoder(
+                quiz, corpus or [], out, cache, held_out=held_out, cloze_questions=cloze,
+                max_steps=max_steps, progress=bar.console.print, on_step=on_step,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            err.print(f"interrupted: checkpoints are in {cache}; run the same command to resume")
+            raise typer.Exit(INTERRUPTED) from None
+    table = Table("metric", "value", header_style="bold")
+    for metric, value in run.metrics.items():
+        table.add_row(metric, f"{value:.3f}")
+    for point in run.curve:
+        label = f"held-out top-1 after {point['pairs']:.0f} pairs"
+        table.add_row(label, f"{point['accuracy']:.3f}")
+    Console().print(table)
+    typer.echo(f"{run.steps} steps over {sum(run.pairs.values())} pairs; weights: {out}")

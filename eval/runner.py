@@ -42,7 +42,9 @@ BUILTIN_CONFIGS: dict[str, dict[str, Any]] = {
     "dense_only": {"retrieval_mode": "dense"},
     "keyword_only": {"retrieval_mode": "keyword"},
     "llm": {"answerer": "llm"},
-    # The extractive answerer with the hand-set weights the trained reader replaced.
+    # The extractive answerer with the logistic reader the cross-encoder reader replaced, and
+    # with the hand-set weights before that.
+    "logistic": {"extractive_scorer": "logistic"},
     "weights": {"extractive_scorer": "weights"},
 }
 BASELINE = "baseline"
@@ -311,7 +313,7 @@ def run_eval(
     if len({c.name for c in parsed}) != len(parsed):
         raise EvalError("--config: each configuration needs its own name")
     settings = rag.load_settings(data_dir=data_dir)
-    cache_root = Path(cache_dir) if cache_dir else _default_cache()
+    cache_root = Path(cache_dir) if cache_dir else default_cache()
     library_dir = (
         corpus_library([Path(c) for c in corpus], settings, cache_root)
         if corpus
@@ -424,6 +426,6 @@ def _append_cache(path: Path, result: QuestionResult) -> None:
         handle.write(json.dumps(asdict(result)) + "\n")
 
 
-def _default_cache() -> Path:
+def default_cache() -> Path:
     root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(root) / "newsrag" / "eval"

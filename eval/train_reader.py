@@ -92,12 +92,17 @@ def sha256_of(paths: Sequence[Path]) -> str:
 
 
 # ----------------------------------------------------------------------------- examples
-def collect(questions: Sequence[GoldQuestion], engine, progress: Progress) -> list[Question]:
-    """Every question's shortlisted sentences, as ``engine.ask`` would see them."""
+def collect(
+    questions: Sequence[GoldQuestion], engine, progress: Progress, encoder=None
+) -> list[Question]:
+    """Every question's shortlisted sentences, as ``engine.ask`` would see them (read by the
+    cross-encoder ``encoder`` when given: the ``reading`` feature)."""
     collected = []
     for number, gold in enumerate(questions, 1):
         context = engine.answer_context(gold.question, as_of=gold.question_date)
         candidates = rag.reader_candidates(context, engine.settings.top_k)
+        if encoder is not None:
+            rag.read_candidates(candidates, context, encoder)
         collected.append(
             Question(
                 gold,
@@ -295,41 +300,82 @@ def refusal_threshold(confidences: Sequence[tuple[float, bool]]) -> float:
 
 
 # ----------------------------------------------------------------------------- the command
+@dataclass
+class Calibration:
+    """A set of questions over a library of one shape: the refusal threshold must hold on each."""
+
+    name: str
+    questions: list[Question]
+    scores: list[list[float]] = field(default_factory=list)
+
+    def confidences(self) -> list[tuple[float, bool]]:
+        return [
+            (max(s, default=0.0), q.gold.answerable)
+            for q, s in zip(self.questions, self.scores, strict=True)
+        ]
+
+
 def train_reader(
     train: Path,
     dev: Path,
     *,
+    train_corpus: Sequence[Path] = (),
     dev_corpus: Sequence[Path] = (),
+    check: Sequence[Path] = (),
+    cross_encoder: Path | None = None,
     out: Path | None = None,
     cache_dir: Path | None = None,
     progress: Progress = lambda line: None,
 ) -> TrainingReport:
-    """Train on ``train``, calibrate and report on ``dev`` (plus ``dev_corpus`` articles in
-    its library, e.g. distractors); write the model to ``out`` if given."""
-    from eval.runner import _default_cache
+    """Train on ``train`` (its library: its corpus plus ``train_corpus``), calibrate the
+    refusal threshold so that it holds on every library shape (dev alone; dev plus
+    ``dev_corpus``, e.g. distractors; each ``check`` set's questions over the train library),
+    and write the model to ``out`` if given. ``cross_encoder``: the weights whose reading the
+    sentence model weighs (None: a model without that feature)."""
+    from eval.runner import default_cache
 
-    train_questions_file, train_corpus = data_files(train, "--train")
+    train_questions_file, train_corpus_file = data_files(train, "--train")
     dev_questions_file, dev_corpus_file = data_files(dev, "--dev")
+    check_files = [data_files(folder, "--check") for folder in check]
     if out is not None and not out.parent.is_dir():  # said now, not after minutes of training
         raise EvalError(f"--out {out}: no folder {out.parent}")
+    encoder = None
+    if cross_encoder is not None:
+        try:
+            encoder = rag.CrossEncoder(cross_encoder)
+        except rag.NewsragError as error:
+            raise EvalError(f"--cross-encoder: {error}") from None
+    features = [f for f in rag.SENTENCE_FEATURES if encoder is not None or f != "reading"]
     settings = rag.load_settings()
-    cache_root = cache_dir or _default_cache()
+    cache_root = cache_dir or default_cache()
 
-    progress(f"train library: {train_corpus}")
-    train_engine = rag.open_engine(corpus_library([train_corpus], settings, cache_root))
+    progress(f"train library: {train_corpus_file} + {len(train_corpus)} more")
+    train_library = corpus_library([train_corpus_file, *train_corpus], settings, cache_root)
+    train_engine = rag.open_engine(train_library)
     progress("train examples")
-    train_set = collect(load_questions(train_questions_file), train_engine, progress)
+    train_set = collect(load_questions(train_questions_file), train_engine, progress, encoder)
 
     # 1. Sentences: choose the L2 strength by cross-validated top-1 accuracy.
     groups = [(q.rows, q.labels) for q in train_set]
     cv: dict[float, list[list[float]]] = {}
     for c in C_GRID:
-        cv[c] = cross_validated(groups, rag.SENTENCE_FEATURES, c)
+        cv[c] = cross_validated(groups, features, c)
         progress(f"  sentences C={c}: CV first-sentence {top1_accuracy(train_set, cv[c]):.3f}")
     chosen_c = max(C_GRID, key=lambda c: (top1_accuracy(train_set, cv[c]), -c))
+    # What the cross-encoder adds, measured the same way: the features without its reading,
+    # and its reading alone (the decision "joins or replaces", docs/reader.md).
+    compared: dict[str, float] = {}
+    if encoder is not None:
+        without = [f for f in features if f != "reading"]
+        compared["best_sentence_accuracy_without_reading"] = top1_accuracy(
+            train_set, cross_validated(groups, without, chosen_c)
+        )
+        compared["best_sentence_accuracy_reading_alone"] = top1_accuracy(
+            train_set, [[row["reading"] for row in q.rows] for q in train_set]
+        )
     all_rows = [r for q in train_set for r in q.rows]
     all_labels = [y for q in train_set for y in q.labels]
-    sentence_model = fit(all_rows, all_labels, rag.SENTENCE_FEATURES, chosen_c)
+    sentence_model = fit(all_rows, all_labels, features, chosen_c)
     out_of_fold = cv[chosen_c]
 
     # 2. Short answers: spans of every sentence, weighed with its out-of-fold probability.
@@ -346,28 +392,27 @@ def train_reader(
     train_cv = reader_figures(train_set, out_of_fold, train_spans, span_cv, short_threshold)
     in_sample = [[sentence_model.probability(r) for r in q.rows] for q in train_set]
 
-    # 3. Dev: calibrate the refusal threshold, then report.
-    progress(f"dev library: {dev_corpus_file} + {len(dev_corpus)} more")
-    dev_engine = rag.open_engine(
-        corpus_library([dev_corpus_file, *dev_corpus], settings, cache_root)
-    )
-    progress("dev examples")
-    dev_set = collect(load_questions(dev_questions_file), dev_engine, progress)
-    dev_scores = [[sentence_model.probability(r) for r in q.rows] for q in dev_set]
-    confidences = [
-        (max(s, default=0.0), q.gold.answerable) for q, s in zip(dev_set, dev_scores, strict=True)
-    ]
-    threshold = refusal_threshold(confidences)
-    refused = [c < threshold for c, _ in confidences]
-    dev_spans = [span_examples(q, s) for q, s in zip(dev_set, dev_scores, strict=True)]
-    dev_span_scores = [[span_model.probability(r) for r in s.rows] for s in dev_spans]
-    dev_figures = reader_figures(
-        dev_set, dev_scores, dev_spans, dev_span_scores, short_threshold, refused
-    )
+    # 3. Calibration sets: one refusal threshold that holds on each library shape.
+    dev_questions = load_questions(dev_questions_file)
+    shapes = [("dev", [dev_corpus_file])]
+    if dev_corpus:
+        shapes.append(("dev+distractors", [dev_corpus_file, *dev_corpus]))
+    calibrations = []
+    for name, corpus in shapes:
+        progress(f"{name} library: {', '.join(p.name for p in corpus)}")
+        engine = rag.open_engine(corpus_library(corpus, settings, cache_root))
+        calibrations.append(Calibration(name, collect(dev_questions, engine, progress, encoder)))
+    for folder, (questions_file, _) in zip(check, check_files, strict=True):
+        progress(f"{folder.name} questions over the train library")
+        found = collect(load_questions(questions_file), train_engine, progress, encoder)
+        calibrations.append(Calibration(f"{folder.name} (train library)", found))
+    for calibration in calibrations:
+        calibration.scores = [
+            [sentence_model.probability(r) for r in q.rows] for q in calibration.questions
+        ]
+    threshold = min(refusal_threshold(c.confidences()) for c in calibrations)
 
-    answerable = [r for r, (_, a) in zip(refused, confidences, strict=True) if a]
-    unanswerable = [r for r, (_, a) in zip(refused, confidences, strict=True) if not a]
-    metrics = {
+    metrics: dict[str, dict[str, float]] = {
         "train_cv": {
             "questions": len(train_set),
             "shortlist_recall": _shortlist_recall(train_set),
@@ -375,19 +420,29 @@ def train_reader(
             "first_sentence_accuracy": train_cv.first_sentence_accuracy,
             "short_answer_accuracy": train_cv.short_answer_accuracy,
             "short_answer_precision": train_cv.short_answer_precision,
+            **compared,
         },
         "train_fit": {"best_sentence_accuracy": top1_accuracy(train_set, in_sample)},
-        "dev": {
-            "questions": len(dev_set),
-            "shortlist_recall": _shortlist_recall(dev_set),
-            "best_sentence_accuracy": top1_accuracy(dev_set, dev_scores),
-            "first_sentence_accuracy": dev_figures.first_sentence_accuracy,
-            "short_answer_accuracy": dev_figures.short_answer_accuracy,
-            "short_answer_precision": dev_figures.short_answer_precision,
+    }
+    for calibration in calibrations:
+        found, scores = calibration.questions, calibration.scores
+        confidences = calibration.confidences()
+        refused = [c < threshold for c, _ in confidences]
+        spans = [span_examples(q, s) for q, s in zip(found, scores, strict=True)]
+        span_scores = [[span_model.probability(r) for r in s.rows] for s in spans]
+        figures = reader_figures(found, scores, spans, span_scores, short_threshold, refused)
+        answerable = [r for r, (_, a) in zip(refused, confidences, strict=True) if a]
+        unanswerable = [r for r, (_, a) in zip(refused, confidences, strict=True) if not a]
+        metrics[calibration.name] = {
+            "questions": len(found),
+            "shortlist_recall": _shortlist_recall(found),
+            "best_sentence_accuracy": top1_accuracy(found, scores),
+            "first_sentence_accuracy": figures.first_sentence_accuracy,
+            "short_answer_accuracy": figures.short_answer_accuracy,
+            "short_answer_precision": figures.short_answer_precision,
             "refusal": sum(unanswerable) / max(len(unanswerable), 1),
             "false_refusal": sum(answerable) / max(len(answerable), 1),
-        },
-    }
+        }
     rounded = {k: {m: round(v, 4) for m, v in d.items()} for k, d in metrics.items()}
     model = rag.ReaderModel(
         sentence=sentence_model,
@@ -398,13 +453,23 @@ def train_reader(
             "trained_by": "newsrag train-reader (eval/train_reader.py)",
             "train": {
                 "folder": train.name,
-                "sha256": sha256_of([train_questions_file, train_corpus]),
+                "extra_corpus": [p.name for p in train_corpus],
+                "sha256": sha256_of([train_questions_file, train_corpus_file, *train_corpus]),
             },
-            "dev": {
-                "folder": dev.name,
-                "extra_corpus": [p.name for p in dev_corpus],
-                "sha256": sha256_of([dev_questions_file, dev_corpus_file, *dev_corpus]),
+            "calibration": {
+                "dev": dev.name,
+                "dev_extra_corpus": [p.name for p in dev_corpus],
+                "check": [p.name for p in check],
+                "sha256": sha256_of(
+                    [
+                        dev_questions_file,
+                        dev_corpus_file,
+                        *dev_corpus,
+                        *[f for pair in check_files for f in pair],
+                    ]
+                ),
             },
+            "cross_encoder": encoder.info.provenance.get("data_sha256") if encoder else None,
             "seed": SEED,
             "folds": FOLDS,
             "l2_c": chosen_c,
@@ -412,8 +477,15 @@ def train_reader(
             "embed_model": settings.embed_model,
             "metrics": rounded,
         },
+        cross_encoder=cross_encoder.name if cross_encoder is not None else None,
+        folder=out.parent if out is not None else Path("."),
     )
     if out is not None:
+        if cross_encoder is not None and cross_encoder.parent.resolve() != out.parent.resolve():
+            raise EvalError(
+                f"--cross-encoder {cross_encoder}: must be in the folder of --out {out}, "
+                "where the model names it"
+            )
         try:
             model.save(out)
         except OSError as error:

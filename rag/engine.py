@@ -12,6 +12,7 @@ chunks); ``ask``/``stream``/``chat`` return or end with our ``Answer``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -229,10 +230,14 @@ def open_engine(
         raise DamagedLibrary(f"the library at {library.data_dir} is damaged: {'; '.join(problems)}")
     library.check_embedding(settings.embed_model)
     library.keyword_index()  # open (or build) it now, not on the first question
+    answerers: dict[str, Answerer] = {}
+    if settings.answerer == "extractive":  # its reader's cross-encoder loads now (~1 s), too
+        with contextlib.suppress(NewsragError):  # a bad model file is said at the first question
+            answerers["extractive"] = build_answerer("extractive", settings)
     return NewsQueryEngine(
         settings=settings,
         library=library,
         retriever=HybridRetriever(library, model, settings, mode=settings.retrieval_mode),
         embed_model=model,
-        answerers={},
+        answerers=answerers,
     )

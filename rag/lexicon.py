@@ -38,7 +38,7 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords([t for t in _TOKEN.findall(text.lower()) if t not in stop])
 
 
-def tokenize(texts: list[str]) -> list[list[str]]:
+def tokenize_terms(texts: list[str]) -> list[list[str]]:
     """Many texts' terms, through bm25s (the keyword index is built from these)."""
     import bm25s
 

@@ -85,9 +85,10 @@ class Settings(BaseSettings):
     candidates: int = Field(60, ge=1, le=500)  # per retriever, before fusion (40: hit@5 -0.006)
     max_chunks_per_article: int = Field(2, ge=1)
     answerer: Literal["extractive", "llm"] = "extractive"
-    # How the extractive answerer scores sentences: the trained reader (docs/reader.md), or
-    # the hand-set weights it replaced (kept for comparison).
-    extractive_scorer: Literal["reader", "weights"] = "reader"
+    # How the extractive answerer scores sentences: the trained reader with its cross-encoder
+    # (docs/reader.md), or, kept for comparison, the logistic reader before it or the hand-set
+    # weights before that.
+    extractive_scorer: Literal["reader", "logistic", "weights"] = "reader"
     reader_model: Path | None = None  # None = the shipped rag/answer/reader.json
     # None = the scorer's own, calibrated on the dev set (the reader's is in its model file).
     refusal_threshold: float | None = None

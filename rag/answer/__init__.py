@@ -35,12 +35,22 @@ def build_answerer(name: str, settings: Settings) -> Answerer:
 
 def build_scorer(settings: Settings) -> SentenceScorer:
     """The extractive answerer's sentence scorer that ``settings`` ask for."""
-    from rag.answer.reader import SHIPPED_MODEL, ReaderModel, TrainedReader, WeightedScorer
+    from rag.answer.cross_encoder import shared_cross_encoder
+    from rag.answer.reader import (
+        LOGISTIC_MODEL,
+        SHIPPED_MODEL,
+        ReaderModel,
+        TrainedReader,
+        WeightedScorer,
+    )
 
     if settings.extractive_scorer == "weights":
         return WeightedScorer(settings.refusal_threshold)
-    model = ReaderModel.load(settings.reader_model or SHIPPED_MODEL)
-    return TrainedReader(model, settings.refusal_threshold)
+    shipped = LOGISTIC_MODEL if settings.extractive_scorer == "logistic" else SHIPPED_MODEL
+    model = ReaderModel.load(settings.reader_model or shipped)
+    weights = model.cross_encoder_path
+    encoder = shared_cross_encoder(weights, settings.embed_threads) if weights else None
+    return TrainedReader(model, settings.refusal_threshold, encoder)
 
 
 def available_answerers(settings: Settings) -> list[str]:

@@ -72,6 +72,7 @@ class Candidate:
     new_entities: int = 0  # named entities the question doesn't already name
     position: int = 0  # characters before the sentence in its article
     same_article: int = 1  # retrieved passages of this sentence's article
+    reading: float = 0.0  # the cross-encoder's logit: it read the question with the sentence
     score: float = 0.0  # the scorer's; the trained reader's is a probability
 
     def first_tier(self, labels: frozenset[str] | None) -> list[str]:

@@ -22,17 +22,24 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from rag.answer.base import AnswerContext
 from rag.answer.candidates import POSITION_UNIT, Candidate, gather, shortlist
+from rag.answer.cross_encoder import CrossEncoder, reader_passage
 from rag.answer.entities import DATES, NUMBERS, PLACES, TIERS, fitting
 from rag.answer.question import ANCHOR_MIN_CHARS, word_set
 from rag.errors import NewsragError
 
 SHIPPED_MODEL = Path(__file__).with_name("reader.json")
+# The reader before the cross-encoder (the same features less ``reading``): the "logistic"
+# configuration, kept for comparison.
+LOGISTIC_MODEL = Path(__file__).with_name("reader-logistic.json")
+# The cross-encoder's logit is clipped here: beyond it a sentence is as sure either way, and
+# a few extreme logits must not stretch the feature's scale.
+READING_CLIP = 8.0
 MODEL_FORMAT = 1
 # A count feature (entities, rivals, supporting passages) stops growing here: beyond it, more
 # says nothing new and would only stretch the scale.
@@ -56,8 +63,22 @@ def reader_candidates(context: AnswerContext, max_passages: int) -> list[Candida
 SENTENCE_FEATURES = (
     "cosine", "overlap", "window", "asking", "novelty", "context", "title", "rank", "freshness",
     "typed", "typed_question", "typed_and_asked", "labels_known", "fits", "fits_one",
-    "new_entities", "position", "lead", "same_article", "words", "headline", "quote",
+    "new_entities", "position", "lead", "same_article", "words", "headline", "quote", "reading",
 )  # fmt: skip
+# Features a model may do without: a model trained before them still loads (and is given
+# nothing it would need a further model for).
+OPTIONAL_FEATURES = frozenset({"reading"})
+
+
+def read_candidates(
+    candidates: list[Candidate], context: AnswerContext, encoder: CrossEncoder
+) -> None:
+    """Set each candidate's ``reading``: the cross-encoder's logit for (question, sentence)."""
+    passages = [reader_passage(c.text, context.passages[c.passage - 1].title) for c in candidates]
+    for candidate, logit in zip(
+        candidates, encoder.logits(context.question, passages), strict=True
+    ):
+        candidate.reading = max(min(logit, READING_CLIP), -READING_CLIP)
 
 
 def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str, float]:
@@ -88,6 +109,7 @@ def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str,
             "words": math.log(len(candidate.text.split())),
             "headline": float(candidate.text[-1:] not in ".!?\"”'’"),
             "quote": float(bool(_QUOTE.search(candidate.text))),
+            "reading": candidate.reading,
         }
     )
 
@@ -206,8 +228,10 @@ class Logistic:
             weights=tuple(map(float, data["weights"])),
             bias=float(data["bias"]),
         )
-        if set(model.features) != set(expected):
-            raise ValueError(f"features {sorted(model.features)} != {sorted(expected)}")
+        unknown = set(model.features) - set(expected)
+        missing = set(expected) - set(model.features) - OPTIONAL_FEATURES
+        if unknown or missing:
+            raise ValueError(f"features unknown: {sorted(unknown)}, missing: {sorted(missing)}")
         if not len(model.features) == len(model.mean) == len(model.scale) == len(model.weights):
             raise ValueError("features, mean, scale and weights differ in length")
         return model
@@ -220,6 +244,19 @@ class ReaderModel:
     refusal_threshold: float  # below it the best sentence's probability means "refuse"
     short_answer_threshold: float  # a span at least this likely is the short answer
     provenance: dict[str, Any]  # data hashes, seed, metrics: how it was made
+    # The cross-encoder weights whose logits the ``reading`` feature is, beside the model
+    # file; None for a model without that feature.
+    cross_encoder: str | None = None
+    # Where the model file (and its cross-encoder) is: not part of what the model is.
+    folder: Path = field(default=SHIPPED_MODEL.parent, compare=False)
+
+    @property
+    def needs_reading(self) -> bool:
+        return "reading" in self.sentence.features
+
+    @property
+    def cross_encoder_path(self) -> Path | None:
+        return self.folder / self.cross_encoder if self.cross_encoder else None
 
     @property
     def fingerprint(self) -> str:
@@ -235,6 +272,7 @@ class ReaderModel:
                 "refusal_threshold": self.refusal_threshold,
                 "short_answer_threshold": self.short_answer_threshold,
                 "provenance": self.provenance,
+                "cross_encoder": self.cross_encoder,
             },
             indent=1,
             sort_keys=True,
@@ -252,13 +290,18 @@ class ReaderModel:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != MODEL_FORMAT:
                 raise ValueError(f"format {data.get('format')!r}, expected {MODEL_FORMAT}")
-            return cls(
+            model = cls(
                 sentence=Logistic.from_dict(data["sentence"], SENTENCE_FEATURES),
                 span=Logistic.from_dict(data["span"], SPAN_FEATURES),
                 refusal_threshold=float(data["refusal_threshold"]),
                 short_answer_threshold=float(data["short_answer_threshold"]),
                 provenance=dict(data.get("provenance", {})),
+                cross_encoder=data.get("cross_encoder"),
+                folder=path.parent,
             )
+            if model.needs_reading and model.cross_encoder_path is None:
+                raise ValueError("it weighs the cross-encoder's reading but names no weights")
+            return model
         except OSError as error:
             raise ReaderError(f"reader model {path}: cannot read ({error.strerror})") from None
         except (ValueError, KeyError, TypeError, AttributeError) as error:
@@ -283,14 +326,24 @@ class SentenceScorer(Protocol):
 class TrainedReader:
     name = "reader"
 
-    def __init__(self, model: ReaderModel, refusal_threshold: float | None = None):
+    def __init__(
+        self,
+        model: ReaderModel,
+        refusal_threshold: float | None = None,
+        encoder: CrossEncoder | None = None,
+    ):
+        if model.needs_reading and encoder is None:
+            raise ReaderError("this reader model needs its cross-encoder")
         self.model = model
+        self.encoder = encoder
         self.version = f"reader-{model.fingerprint}"
         self.refusal_threshold = (
             model.refusal_threshold if refusal_threshold is None else refusal_threshold
         )
 
     def score(self, candidates: list[Candidate], context: AnswerContext) -> None:
+        if self.encoder is not None and self.model.needs_reading:
+            read_candidates(candidates, context, self.encoder)
         for candidate in candidates:
             candidate.score = self.model.sentence.probability(sentence_features(candidate, context))
 

@@ -15,12 +15,14 @@ from eval.train_reader import (
     refusal_threshold,
 )
 from rag.answer.reader import (
+    LOGISTIC_MODEL,
     SENTENCE_FEATURES,
     SHIPPED_MODEL,
     SPAN_FEATURES,
     Logistic,
     ReaderError,
     ReaderModel,
+    TrainedReader,
 )
 
 
@@ -35,6 +37,7 @@ def _model(**changes) -> ReaderModel:
         "refusal_threshold": 0.3,
         "short_answer_threshold": 0.6,
         "provenance": {"seed": 1},
+        "cross_encoder": "cross_encoder.safetensors",
     }
     return ReaderModel(**(fields | changes))
 
@@ -100,6 +103,24 @@ def test_the_shipped_model_loads_and_says_how_it_was_made():
         assert 0.0 < provenance["metrics"][part]["best_sentence_accuracy"] <= 1.0
     assert 0.0 < model.refusal_threshold < 1.0
     assert SHIPPED_MODEL.stat().st_size < 10 * 1024 * 1024  # the size bound
+    assert model.needs_reading and model.cross_encoder == "cross_encoder.safetensors"
+
+
+def test_the_logistic_reader_before_it_still_loads_without_a_cross_encoder():
+    model = ReaderModel.load(LOGISTIC_MODEL)
+    assert not model.needs_reading and model.cross_encoder_path is None
+    assert TrainedReader(model).encoder is None
+
+
+def test_a_model_that_reads_needs_its_cross_encoder(tmp_path):
+    with pytest.raises(ReaderError, match="needs its cross-encoder"):
+        TrainedReader(_model())
+    data = json.loads(_model().to_json())
+    data["cross_encoder"] = None
+    path = tmp_path / "reader.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ReaderError, match="names no weights"):
+        ReaderModel.load(path)
 
 
 def test_folds_are_balanced_and_fixed_by_the_seed():

@@ -1,0 +1,365 @@
+"""Fine-tune the shipped MiniLM into the question-sentence cross-encoder (rag.CrossEncoder).
+
+    newsrag train-cross-encoder --quiz ../shared/data/realtimeqa-train \\
+        --corpus ../shared/data/realtimeqa-train/corpus.jsonl \\
+        --corpus ../shared/data/news-distractors/distractors.jsonl \\
+        --held-out ../shared/data/realtimeqa-train-2023 \\
+        --out rag/answer/cross_encoder.safetensors
+
+Pairs come from ``eval.reader_pairs`` (quiz questions, the same with their answer's articles
+held out, self-supervised cloze questions). One pass over them, the quiz pairs seen
+``QUIZ_REPEATS`` times, binary cross-entropy on P(sentence holds the answer); only the top
+layers, pooler and head learn. The held-out set (by default the 2023 questions: another year,
+no question or article shared with train or dev) is scored every ``EVAL_EVERY`` steps: the
+learning curve (pairs seen -> accuracy) that docs/reader.md shows.
+
+Resumable: every ``CHECKPOINT_EVERY`` steps the trained tensors, AdamW's moments and the step
+go to ``--work`` (safetensors and JSON, written whole or not at all); the same command goes on
+from the last one. The order of pairs and each step's dropout are fixed by the seed and the
+step, so a resumed run takes the steps an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rag
+from eval.dataset import load_questions
+from eval.errors import EvalError
+from eval.reader_pairs import (
+    FIRST_HIDDEN_DATE,
+    Pair,
+    PairSources,
+    SentenceIndex,
+    build_pairs,
+    quiz_pairs,
+    read_articles,
+    split_sentences,
+)
+
+SEED = 2022
+BATCH = 32
+LEARNING_RATE = 5e-5  # the top layers; the fresh head learns HEAD_LR_FACTOR times faster
+HEAD_LR_FACTOR = 20
+WARMUP_SHARE = 0.06
+WEIGHT_DECAY = 0.01
+QUIZ_REPEATS = 2  # the real questions are few beside the cloze ones: each is seen twice
+CLOZE_QUESTIONS = 4500  # ~30k pairs: one pass fits the ~60-minute budget on 2 cores
+CHECKPOINT_EVERY = 50
+EVAL_EVERY = 250
+THREADS = 2
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TrainingRun:
+    steps: int
+    pairs: dict[str, int]
+    data_sha256: str
+    curve: list[dict[str, float]] = field(default_factory=list)  # pairs seen -> held-out
+    metrics: dict[str, float] = field(default_factory=dict)
+    out: Path | None = None
+
+
+def files_sha256(paths: Sequence[Path], extra: str) -> str:
+    digest = hashlib.sha256(extra.encode())
+    for path in paths:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _quiz_files(folders: Sequence[Path], flag: str) -> list[Path]:
+    files = []
+    for folder in folders:
+        for name in ("questions.jsonl", "corpus.jsonl"):
+            if not (folder / name).is_file():
+                raise EvalError(f"{flag} {folder}: no {name} in it")
+            files.append(folder / name)
+    return files
+
+
+# ----------------------------------------------------------------------------- held-out set
+@dataclass(frozen=True)
+class HeldOut:
+    """Questions whose candidates are scored together: top-1 accuracy over the answerable."""
+
+    groups: list[list[Pair]]
+
+    @classmethod
+    def from_folder(cls, folder: Path, seed: int) -> HeldOut:
+        questions = [q for q in load_questions(folder / "questions.jsonl") if q.answerable]
+        index = SentenceIndex(split_sentences(read_articles([folder / "corpus.jsonl"])))
+        pairs = [p for p in quiz_pairs(questions, index, random.Random(seed)) if p.origin == "quiz"]
+        grouped: dict[str, list[Pair]] = {}
+        for pair in pairs:
+            grouped.setdefault(pair.group, []).append(pair)
+        return cls([g for g in grouped.values() if any(p.label for p in g)])
+
+    def accuracy(self, score: Callable[[str, list[str]], list[float]]) -> float:
+        right = 0
+        for group in self.groups:
+            scores = score(group[0].question, [p.passage for p in group])
+            best = max(range(len(group)), key=lambda i: scores[i])
+            right += group[best].label
+        return right / max(len(self.groups), 1)
+
+
+def bm25_scorer() -> Callable[[str, list[str]], list[float]]:
+    """The word-overlap reference: BM25 of the question over the group's sentences."""
+
+    def score(question: str, passages: list[str]) -> list[float]:
+        index = SentenceIndex([_as_sentence(p) for p in passages])
+        ranked = index.search([question], k=len(passages))[0]
+        order = {n: len(passages) - r for r, n in enumerate(ranked)}
+        return [float(order.get(n, 0)) for n in range(len(passages))]
+
+    return score
+
+
+def _as_sentence(text: str):
+    from eval.reader_pairs import Sentence
+
+    return Sentence(text, "", "", "", False)
+
+
+def cosine_scorer() -> Callable[[str, list[str]], list[float]]:
+    """The embedding reference: MiniLM's cosine, as the reader's ``cosine`` feature."""
+    model = rag.embedding_model(rag.load_settings())
+    return lambda question, passages: model.similarity(question, passages)
+
+
+# ----------------------------------------------------------------------------- training
+class Trainer:
+    def __init__(self, steps: int, seed: int, threads: int = THREADS):
+        import torch
+
+        self.torch = torch
+        self.model, self.tokenizer = rag.cross_encoder_base(threads)
+        for name, parameter in self.model.named_parameters():
+            parameter.requires_grad = rag.cross_encoder_trains(name)
+        self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        head = [p for n, p in self.named if n.startswith("classifier.")]
+        body = [p for n, p in self.named if not n.startswith("classifier.")]
+        self.optimizer = torch.optim.AdamW(
+            [
+                {"params": body, "lr": LEARNING_RATE},
+                {"params": head, "lr": LEARNING_RATE * HEAD_LR_FACTOR},
+            ],
+            weight_decay=WEIGHT_DECAY,
+        )
+        warmup = max(1, int(steps * WARMUP_SHARE))
+        decay = max(steps - warmup, 1)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer,
+            lambda step: min((step + 1) / warmup, max(0.0, (steps - step) / decay)),
+        )
+        self.seed = seed
+        self.step = 0
+
+    def encode(self, pairs: Sequence[Pair]):
+        return self.tokenizer(
+            [rag.reader_question(p.question) for p in pairs],
+            [p.passage for p in pairs],
+            truncation="longest_first",
+            max_length=rag.CROSS_ENCODER_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
+
+    def train_step(self, pairs: Sequence[Pair]) -> float:
+        torch = self.torch
+        torch.manual_seed(self.seed * 100_003 + self.step)  # this step's dropout, on resume too
+        self.model.train()
+        logits = self.model(**self.encode(pairs)).logits[:, 0]
+        labels = torch.tensor([float(p.label) for p in pairs])
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        loss.backward()
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.step += 1
+        return loss.item()
+
+    def scores(self, question: str, passages: list[str]) -> list[float]:
+        torch = self.torch
+        self.model.eval()
+        with torch.inference_mode():
+            pairs = [Pair(question, p, 0, "", "") for p in passages]
+            found: list[float] = []
+            for start in range(0, len(pairs), 64):
+                found += self.model(**self.encode(pairs[start : start + 64])).logits[:, 0].tolist()
+        return found
+
+    # -- checkpoints: safetensors for tensors, JSON for the rest, never pickle
+    def save_checkpoint(self, folder: Path, extra: dict[str, Any]) -> None:
+        from safetensors.torch import save_file
+
+        tensors = {}
+        steps = {}
+        for name, parameter in self.named:
+            tensors[f"param/{name}"] = parameter.detach().contiguous()
+            state = self.optimizer.state.get(parameter)
+            if state:
+                tensors[f"exp_avg/{name}"] = state["exp_avg"].contiguous()
+                tensors[f"exp_avg_sq/{name}"] = state["exp_avg_sq"].contiguous()
+                steps[name] = float(state["step"])
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / "checkpoint.safetensors.tmp"
+        save_file(tensors, str(temporary))
+        temporary.replace(folder / "checkpoint.safetensors")
+        state_file = folder / "checkpoint.json"
+        state_file.with_suffix(".json.tmp").write_text(
+            json.dumps({"step": self.step, "adam_steps": steps, **extra}), encoding="utf-8"
+        )
+        state_file.with_suffix(".json.tmp").replace(state_file)
+
+    def load_checkpoint(self, folder: Path) -> dict[str, Any] | None:
+        from safetensors.torch import load_file
+
+        state_file = folder / "checkpoint.json"
+        if not state_file.is_file():
+            return None
+        saved = json.loads(state_file.read_text(encoding="utf-8"))
+        tensors = load_file(str(folder / "checkpoint.safetensors"))
+        with self.torch.no_grad():
+            for name, parameter in self.named:
+                parameter.copy_(tensors[f"param/{name}"])
+                if name in saved["adam_steps"]:
+                    self.optimizer.state[parameter] = {
+                        "step": self.torch.tensor(saved["adam_steps"][name]),
+                        "exp_avg": tensors[f"exp_avg/{name}"],
+                        "exp_avg_sq": tensors[f"exp_avg_sq/{name}"],
+                    }
+        self.step = saved["step"]
+        with warnings.catch_warnings():  # "scheduler before optimizer": a replay, on purpose
+            warnings.simplefilter("ignore", UserWarning)
+            for _ in range(self.step):  # the schedule is a function of the step
+                self.scheduler.step()
+        return saved
+
+
+def schedule(pairs: Sequence[Pair], seed: int) -> list[Pair]:
+    """The order pairs are seen in: quiz pairs repeated, all shuffled with ``seed``."""
+    order = [p for p in pairs for _ in range(QUIZ_REPEATS if p.origin != "cloze" else 1)]
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def train_cross_encoder(
+    quiz: Sequence[Path],
+    corpora: Sequence[Path],
+    out: Path,
+    work: Path,
+    held_out: Path | None = None,
+    cloze_questions: int = CLOZE_QUESTIONS,
+    max_steps: int | None = None,
+    seed: int = SEED,
+    progress: Progress = print,
+    on_step: Callable[[int, int, float], None] | None = None,
+    before: str = FIRST_HIDDEN_DATE,
+) -> TrainingRun:
+    """Build the pairs, train (resuming from ``work`` if a checkpoint is there), write ``out``."""
+    files = _quiz_files(quiz, "--quiz")
+    for corpus in corpora:
+        if not corpus.is_file():
+            raise EvalError(f"--corpus {corpus}: no such file")
+    if held_out is not None:
+        _quiz_files([held_out], "--held-out")
+    tokens = rag.CROSS_ENCODER_TOKENS
+    recipe = f"seed={seed}|cloze={cloze_questions}|tokens={tokens}|before={before}"
+    data_sha256 = files_sha256([*files, *corpora], recipe)
+    work = work / data_sha256[:16]
+    sources = PairSources(list(quiz), list(corpora), cloze_questions, before)
+    pairs = _cached_pairs(work, sources, seed, progress)
+    if not pairs:
+        raise EvalError(f"no training pairs: no article of {', '.join(map(str, files))} is dated")
+    order = schedule(pairs, seed)
+    steps = math.ceil(len(order) / BATCH)
+    if max_steps is not None:
+        steps = min(steps, max_steps)
+    counts: dict[str, int] = {}
+    for pair in pairs:
+        key = f"{pair.origin}_{'positive' if pair.label else 'negative'}"
+        counts[key] = counts.get(key, 0) + 1
+    run = TrainingRun(steps=steps, pairs=dict(sorted(counts.items())), data_sha256=data_sha256)
+
+    trainer = Trainer(steps, seed)
+    held = HeldOut.from_folder(held_out, seed) if held_out else None
+    saved = trainer.load_checkpoint(work)
+    if saved:
+        run.curve = saved.get("curve", [])
+        progress(f"resuming at step {trainer.step} of {steps} ({work})")
+    elif held:
+        progress(f"held-out {held_out.name}: {len(held.groups)} questions")
+        run.curve.append({"pairs": 0, "accuracy": held.accuracy(trainer.scores)})
+        run.metrics["bm25"] = held.accuracy(bm25_scorer())
+        run.metrics["cosine"] = held.accuracy(cosine_scorer())
+    if saved:
+        run.metrics.update(saved.get("references", {}))
+    started, first_step = time.perf_counter(), trainer.step
+    recent: list[float] = []
+    while trainer.step < steps:
+        batch = order[trainer.step * BATCH : (trainer.step + 1) * BATCH]
+        recent = [*recent[-49:], trainer.train_step(batch)]
+        if on_step:
+            elapsed = time.perf_counter() - started
+            on_step(trainer.step, steps, elapsed / max(trainer.step - first_step, 1))
+        if held and (trainer.step % EVAL_EVERY == 0 or trainer.step == steps):
+            accuracy = held.accuracy(trainer.scores)
+            run.curve.append({"pairs": trainer.step * BATCH, "accuracy": accuracy})
+            progress(
+                f"step {trainer.step}/{steps}: loss {sum(recent) / len(recent):.3f}, "
+                f"held-out top-1 {accuracy:.3f}"
+            )
+        if trainer.step % CHECKPOINT_EVERY == 0 or trainer.step == steps:
+            trainer.save_checkpoint(
+                work, {"curve": run.curve, "references": run.metrics, "loss": recent[-1]}
+            )
+    run.metrics["loss_last_50"] = sum(recent) / max(len(recent), 1) if recent else math.nan
+    if run.curve:
+        run.metrics["held_out_top1"] = run.curve[-1]["accuracy"]
+    provenance = {
+        "data_sha256": data_sha256,
+        "seed": seed,
+        "steps": steps,
+        "batch": BATCH,
+        "learning_rate": LEARNING_RATE,
+        "pairs": run.pairs,
+        "sources": [p.name for p in [*quiz, *corpora]],
+        "held_out": held_out.name if held_out else None,
+        "curve": run.curve,
+        "metrics": {k: round(v, 4) for k, v in run.metrics.items()},
+        "torch": trainer.torch.__version__,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rag.save_cross_encoder(trainer.model, out, provenance)
+    run.out = out
+    return run
+
+
+def _cached_pairs(work: Path, sources: PairSources, seed: int, progress: Progress) -> list[Pair]:
+    """The pairs, built once per data hash (building takes a few minutes: NER and BM25)."""
+    cached = work / "pairs.jsonl"
+    if cached.is_file():
+        with open(cached, encoding="utf-8") as handle:
+            return [Pair(**json.loads(line)) for line in handle]
+    pairs = build_pairs(sources, seed, progress)
+    work.mkdir(parents=True, exist_ok=True)
+    temporary = cached.with_suffix(".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        for pair in pairs:
+            handle.write(json.dumps(asdict(pair)) + "\n")
+    temporary.replace(cached)
+    return pairs

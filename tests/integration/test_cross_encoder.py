@@ -1,0 +1,146 @@
+"""The cross-encoder reader: trained for a few steps on a fixture with the real MiniLM weights,
+written small, loaded offline; the shipped weights load and read."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+import rag
+from eval.reader_pairs import PairSources, build_pairs, cloze_question
+from eval.train_cross_encoder import Trainer, schedule, train_cross_encoder
+from tests.support import NEWSRAG, subprocess_env
+from tests.support.reader_set import write_reader_sets
+
+pytestmark = pytest.mark.slow
+
+AFTER_THE_FIXTURE = "9999-12-31"  # the fixture's fictional news is dated 2024
+
+
+@pytest.fixture(scope="module")
+def fixture_pairs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pairs")
+    train, _ = write_reader_sets(root)
+    sources = PairSources(
+        quiz=[train], corpora=[train / "corpus.jsonl"], cloze_questions=20,
+        before=AFTER_THE_FIXTURE,
+    )  # fmt: skip
+    return train, build_pairs(sources, seed=7, progress=lambda line: None)
+
+
+def test_pairs_hold_positives_and_negatives_of_each_kind(fixture_pairs):
+    _, pairs = fixture_pairs
+    kinds = {(p.origin, p.label) for p in pairs}
+    assert {("quiz", 1), ("quiz", 0), ("held-out", 0), ("cloze", 1), ("cloze", 0)} <= kinds
+    # A quiz positive holds its question's answer; the same data and seed give the same pairs.
+    train, _ = fixture_pairs
+    answers = {
+        q["question"]: q["answer"]
+        for q in map(json.loads, (train / "questions.jsonl").read_text().splitlines())
+    }
+    assert all(answers[p.question] in p.passage for p in pairs if p.origin == "quiz" and p.label)
+    again = build_pairs(
+        PairSources([train], [train / "corpus.jsonl"], 20, before=AFTER_THE_FIXTURE), seed=7,
+        progress=lambda line: None,
+    )  # fmt: skip
+    assert again == pairs
+
+
+def test_articles_of_the_hidden_years_are_never_read(fixture_pairs):
+    train, _ = fixture_pairs
+    sources = PairSources([train], [train / "corpus.jsonl"], 20)  # the default cut-off: 2024
+    assert build_pairs(sources, seed=7, progress=lambda line: None) == []
+
+
+def test_a_cloze_question_asks_for_the_entity_by_its_type():
+    import random
+
+    sentence = "Florida passed a law banning children under 14 from social media."
+    question = cloze_question(sentence, 0, len("Florida"), "GPE", random.Random(1))
+    assert question.startswith("Which state")
+    assert "Florida" not in question and question.endswith("?")
+
+
+def test_training_lowers_the_loss_and_changes_only_the_top(fixture_pairs):
+    _, pairs = fixture_pairs
+    order = schedule(pairs, seed=3)[:64]
+    trainer = Trainer(steps=12, seed=3)
+    before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
+
+    def loss() -> float:
+        import torch
+
+        trainer.model.eval()
+        with torch.inference_mode():
+            logits = trainer.model(**trainer.encode(order)).logits[:, 0]
+            labels = torch.tensor([float(p.label) for p in order])
+            return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, labels))
+
+    first = loss()
+    for step in range(12):
+        trainer.train_step(order[(step % 2) * 32 : (step % 2 + 1) * 32])
+    assert loss() < first * 0.8
+    changed = {n for n, p in trainer.model.named_parameters() if not p.equal(before[n])}
+    assert changed and all(rag.cross_encoder_trains(n) for n in changed)
+    assert not any(n.startswith("bert.embeddings") for n in changed)
+
+
+def test_the_command_writes_small_weights_that_load_and_resumes(tmp_path, fixture_pairs):
+    train, _ = fixture_pairs
+    out = tmp_path / "ce.safetensors"
+    common = dict(
+        quiz=[train], corpora=[train / "corpus.jsonl"], out=out, work=tmp_path / "work",
+        cloze_questions=20, seed=5, progress=lambda line: None, before=AFTER_THE_FIXTURE,
+    )  # fmt: skip
+    first = train_cross_encoder(max_steps=2, **common)
+    assert first.steps == 2 and out.stat().st_size < 10 * 1024 * 1024
+    info = json.loads(out.with_suffix(".json").read_text())
+    assert info["provenance"]["data_sha256"] == first.data_sha256
+    assert info["provenance"]["seed"] == 5
+    encoder = rag.CrossEncoder(out)
+    scores = encoder.probabilities("Who won?", ["Ana won the race.", "It rained all day."])
+    assert len(scores) == 2 and all(0 < s < 1 for s in scores)
+    # The same command again finds its checkpoint: nothing left to train, the same weights.
+    weights = out.read_bytes()
+    again = train_cross_encoder(max_steps=2, **common)
+    assert again.data_sha256 == first.data_sha256 and out.read_bytes() == weights
+
+
+def test_a_damaged_weights_file_is_a_clear_error(tmp_path):
+    weights = tmp_path / "ce.safetensors"
+    weights.write_bytes(b"not safetensors")
+    weights.with_suffix(".json").write_text(
+        json.dumps({"trained_layers": 2, "max_tokens": 96, "provenance": {}})
+    )
+    with pytest.raises(rag.NewsragError, match=f"cross-encoder {weights}: cannot read"):
+        rag.CrossEncoder(weights)
+    weights.with_suffix(".json").unlink()
+    with pytest.raises(rag.NewsragError, match="cannot read"):
+        rag.CrossEncoder(weights)
+
+
+def test_the_shipped_reader_reads_with_its_cross_encoder():
+    model = rag.ReaderModel.load(rag.SHIPPED_MODEL)
+    assert model.needs_reading and model.cross_encoder_path.is_file()
+    assert model.cross_encoder_path.stat().st_size < 10 * 1024 * 1024  # the issue's bound
+    encoder = rag.CrossEncoder(model.cross_encoder_path)
+    provenance = encoder.info.provenance
+    assert provenance["data_sha256"] and provenance["seed"] and provenance["pairs"]
+    question = "Which state passed a law banning children under 14 from social media?"
+    right = "Florida passed a law on Monday banning children under 14 from social media."
+    topical = "Governor Ron DeSantis said children under 14 spend too long on social media."
+    unrelated = "The city council approved a new budget for road repairs on Tuesday."
+    scores = encoder.probabilities(question, [right, topical, unrelated])
+    assert scores[0] > scores[1] > scores[2]
+
+
+def test_the_command_line_says_what_is_wrong_with_a_folder(tmp_path):
+    run = subprocess.run(
+        [*NEWSRAG, "train-cross-encoder", "--quiz", str(tmp_path)],
+        capture_output=True, text=True, env=subprocess_env(), timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert f"--quiz {tmp_path}: no questions.jsonl in it" in run.stderr
+    assert "Traceback" not in run.stderr
