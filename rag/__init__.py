@@ -67,6 +67,7 @@ _LAZY = {
     "embedding_model": "rag.models",
     "tokenize_terms": "rag.lexicon",
     "LOGISTIC_MODEL": "rag.answer.reader",
+    "READING_FEATURES": "rag.answer.reader",
     "sentence_features": "rag.answer.reader",
     "span_candidates": "rag.answer.reader",
 }

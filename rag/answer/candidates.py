@@ -73,6 +73,9 @@ class Candidate:
     position: int = 0  # characters before the sentence in its article
     same_article: int = 1  # retrieved passages of this sentence's article
     reading: float = 0.0  # the cross-encoder's logit: it read the question with the sentence
+    # ... less the best reading among the shortlist (<= 0): how it reads beside the others,
+    # whatever the question's style does to the logits' level
+    reading_margin: float = 0.0
     score: float = 0.0  # the scorer's; the trained reader's is a probability
 
     def first_tier(self, labels: frozenset[str] | None) -> list[str]:

@@ -64,10 +64,12 @@ SENTENCE_FEATURES = (
     "cosine", "overlap", "window", "asking", "novelty", "context", "title", "rank", "freshness",
     "typed", "typed_question", "typed_and_asked", "labels_known", "fits", "fits_one",
     "new_entities", "position", "lead", "same_article", "words", "headline", "quote", "reading",
+    "reading_margin",
 )  # fmt: skip
 # Features a model may do without: a model trained before them still loads (and is given
 # nothing it would need a further model for).
-OPTIONAL_FEATURES = frozenset({"reading"})
+READING_FEATURES = frozenset({"reading", "reading_margin"})  # the cross-encoder's
+OPTIONAL_FEATURES = READING_FEATURES
 
 
 def read_candidates(
@@ -79,6 +81,9 @@ def read_candidates(
         candidates, encoder.logits(context.question, passages), strict=True
     ):
         candidate.reading = max(min(logit, READING_CLIP), -READING_CLIP)
+    best = max((c.reading for c in candidates), default=0.0)
+    for candidate in candidates:
+        candidate.reading_margin = candidate.reading - best
 
 
 def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str, float]:
@@ -110,6 +115,7 @@ def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str,
             "headline": float(candidate.text[-1:] not in ".!?\"”'’"),
             "quote": float(bool(_QUOTE.search(candidate.text))),
             "reading": candidate.reading,
+            "reading_margin": candidate.reading_margin,
         }
     )
 
@@ -252,7 +258,7 @@ class ReaderModel:
 
     @property
     def needs_reading(self) -> bool:
-        return "reading" in self.sentence.features
+        return bool(OPTIONAL_FEATURES & set(self.sentence.features))
 
     @property
     def cross_encoder_path(self) -> Path | None:
