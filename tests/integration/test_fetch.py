@@ -85,19 +85,25 @@ def test_slow_server_times_out(settings, web):
     assert summary.errors == [f"{web.url}/slow: unreachable: no answer within 1 s"]
 
 
+def dripping(pieces: int, every_s: float = 0.2):
+    """A route that sends 3 bytes every ``every_s`` seconds, ``pieces`` times."""
+
+    def route():
+        def body():
+            for _ in range(pieces):
+                yield b"<p>"
+                time.sleep(every_s)
+
+        return 200, "text/html", body()
+
+    return route
+
+
 def test_a_response_that_drips_forever_is_cut_at_the_timeout(settings, web):
     """#26 finding 11: 5 bytes every 2 s held `ingest URL` past 90 s with a 5 s timeout (a
     per-read bound, not a total one). Here: 3 bytes every 0.2 s for 40 s, against 1 s."""
 
-    def drip():
-        def pieces():
-            for _ in range(200):
-                yield b"<p>"
-                time.sleep(0.2)
-
-        return 200, "text/html", pieces()
-
-    web.routes["/drip"] = drip
+    web.routes["/drip"] = dripping(pieces=200)
     settings = settings.model_copy(update={"fetch_timeout_s": 1.0})
     started = time.monotonic()
     summary = ingest([f"{web.url}/drip"], settings)
@@ -112,15 +118,7 @@ def test_a_slow_url_holds_no_write_lock_while_it_downloads(settings, web):
     import fcntl
     import threading
 
-    def drip():
-        def pieces():
-            for _ in range(10):
-                yield b"<p>"
-                time.sleep(0.2)
-
-        return 200, "text/html", pieces()
-
-    web.routes["/drip"] = drip
+    web.routes["/drip"] = dripping(pieces=10)
     settings = settings.model_copy(update={"fetch_timeout_s": 30.0})
     with Library(settings):
         pass  # the library exists, with its lock file
