@@ -193,7 +193,11 @@ _NOT_NAME = frozenset(
         "This That These Those His Her Their Its Our Then Now Today Yesterday Monday Tuesday "
         "Wednesday Thursday Friday Saturday Sunday January February March April May June July "
         "August September October November December President Gov Governor Sen Senator Rep Mr "
-        "Mrs Ms Dr Coach Prime Minister Judge Former Rev Sir Lord Lady King Queen Prince Pope",
+        "Mrs Ms Dr Coach Prime Minister Judge Former Rev Sir Lord Lady King Queen Prince Pope "
+        "Mayor Chief Secretary Chancellor General Gen Captain Capt Lt Sgt Sheriff Detective "
+        "Commissioner Councilman Councilwoman Director Chairman Chairwoman Speaker Leader "
+        "Attorney Justice Bishop Cardinal Father Professor Prof Officer Agent Deputy Vice "
+        "Ambassador Rabbi Duke Duchess Princess Emperor Sheikh Crown Star Actor Singer",
     )
 )
 
@@ -204,6 +208,8 @@ def fullest_name(span: str, label: str, texts: list[str]) -> str:
     sentence openers left out). The longest such name; ``span`` itself when none."""
     if label not in NAMES or not span[:1].isupper():
         return span
+    if label == "PERSON" and " " in span:
+        return span  # "Tom Becker" is a full name; what comes before it is a title's place
     before = re.compile(
         # A word of a name, or an initial ("J."): a word ending in a full stop ends a sentence.
         rf"((?:[A-Z](?:[\w’'&-]*|\.)\s+){{1,{NAME_PREFIX_WORDS}}}){re.escape(span)}\b"

@@ -74,6 +74,7 @@ FULL_NAMES = [
     "LeBron James passed Kareem Abdul-Jabbar. James scored 38 points.",
     "President Joe Biden spoke on Monday. On Tuesday Biden said more.",
     "Michael J. Fox said so.",
+    "Mayor Tom Becker cut the ribbon.",
 ]
 
 
@@ -85,6 +86,7 @@ FULL_NAMES = [
         ("Biden", "PERSON", "Joe Biden"),  # titles and sentence openers are no part of a name
         ("Fox", "PERSON", "Michael J. Fox"),  # an initial is
         ("Rams", "ORG", "Rams"),  # "the Rams": nothing fuller is said
+        ("Tom Becker", "PERSON", "Tom Becker"),  # a full name already: "Mayor" is a title
         ("38", "CARDINAL", "38"),  # numbers are not names
     ],
 )
