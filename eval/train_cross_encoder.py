@@ -39,6 +39,7 @@ from eval.reader_pairs import (
     FIRST_HIDDEN_DATE,
     Pair,
     PairSources,
+    Sentence,
     SentenceIndex,
     build_pairs,
     quiz_pairs,
@@ -128,9 +129,7 @@ def bm25_scorer() -> Callable[[str, list[str]], list[float]]:
     return score
 
 
-def _as_sentence(text: str):
-    from eval.reader_pairs import Sentence
-
+def _as_sentence(text: str) -> Sentence:
     return Sentence(text, "", "", "", False)
 
 

@@ -3,10 +3,13 @@ short answer: the trained reader, or the hand-set weights it replaced.
 
 The trained reader is two logistic models over the features below (``sentence_features``,
 ``span_features``), trained on the 2022 quiz questions of ``../shared/data/realtimeqa-train``
-by ``newsrag train-reader`` (eval/train_reader.py, docs/reader.md). Its artefact,
-``reader.json`` beside this file, holds the weights, the feature standardisation, the two
-thresholds (refusal: calibrated on the dev set; short answer: on the train set's
-cross-validation), the hash of the data it was trained on and its metrics. Logistic models
+by ``newsrag train-reader`` (eval/train_reader.py, docs/reader.md). One sentence feature is
+how the cross-encoder (``cross_encoder.py``) reads the question against the sentence beside
+the shortlist's best reading (``read_candidates``). Its artefact, ``reader.json`` beside this
+file, holds the weights, the feature standardisation, the two thresholds (refusal: calibrated
+to hold on every library shape it was given; short answer: on the train set's
+cross-validation), the name of its cross-encoder, the hash of the data it was trained on and
+its metrics. Logistic models
 because they are small, deterministic, read in microseconds and can be read by a person; a
 sentence's score is the probability that it holds the answer, so the refusal threshold is a
 probability too.
@@ -75,7 +78,8 @@ OPTIONAL_FEATURES = READING_FEATURES
 def read_candidates(
     candidates: list[Candidate], context: AnswerContext, encoder: CrossEncoder
 ) -> None:
-    """Set each candidate's ``reading``: the cross-encoder's logit for (question, sentence)."""
+    """Set each candidate's ``reading`` (the cross-encoder's logit for the question and the
+    sentence with its title) and ``reading_margin`` (that less the best of the shortlist)."""
     passages = [reader_passage(c.text, context.passages[c.passage - 1].title) for c in candidates]
     for candidate, logit in zip(
         candidates, encoder.logits(context.question, passages), strict=True
