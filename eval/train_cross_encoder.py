@@ -21,7 +21,6 @@ step, so a resumed run takes the steps an uninterrupted one would.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
@@ -46,6 +45,7 @@ from eval.reader_pairs import (
     read_articles,
     split_sentences,
 )
+from eval.train_reader import sha256_of
 
 SEED = 2022
 BATCH = 32
@@ -70,15 +70,6 @@ class TrainingRun:
     curve: list[dict[str, float]] = field(default_factory=list)  # pairs seen -> held-out
     metrics: dict[str, float] = field(default_factory=dict)
     out: Path | None = None
-
-
-def files_sha256(paths: Sequence[Path], extra: str) -> str:
-    digest = hashlib.sha256(extra.encode())
-    for path in paths:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def _quiz_files(folders: Sequence[Path], flag: str) -> list[Path]:
@@ -168,13 +159,8 @@ class Trainer:
         self.step = 0
 
     def encode(self, pairs: Sequence[Pair]):
-        return self.tokenizer(
-            [rag.reader_question(p.question) for p in pairs],
-            [p.passage for p in pairs],
-            truncation="longest_first",
-            max_length=rag.CROSS_ENCODER_TOKENS,
-            padding=True,
-            return_tensors="pt",
+        return rag.encode_pairs(
+            self.tokenizer, [p.question for p in pairs], [p.passage for p in pairs]
         )
 
     def train_step(self, pairs: Sequence[Pair]) -> float:
@@ -278,7 +264,7 @@ def train_cross_encoder(
         _quiz_files([held_out], "--held-out")
     tokens = rag.CROSS_ENCODER_TOKENS
     recipe = f"seed={seed}|cloze={cloze_questions}|tokens={tokens}|before={before}"
-    data_sha256 = files_sha256([*files, *corpora], recipe)
+    data_sha256 = sha256_of([*files, *corpora], recipe)
     work = work / data_sha256[:16]
     sources = PairSources(list(quiz), list(corpora), cloze_questions, before)
     pairs = _cached_pairs(work, sources, seed, progress)

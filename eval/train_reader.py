@@ -90,8 +90,9 @@ def data_files(folder: Path, flag: str) -> tuple[Path, Path]:
     return questions, corpus
 
 
-def sha256_of(paths: Sequence[Path]) -> str:
-    digest = hashlib.sha256()
+def sha256_of(paths: Sequence[Path], recipe: str = "") -> str:
+    """The SHA-256 of ``recipe`` (how the data is used: seed, sizes) then the files' bytes."""
+    digest = hashlib.sha256(recipe.encode())
     for path in paths:
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):

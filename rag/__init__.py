@@ -60,6 +60,7 @@ _LAZY = {
     "CROSS_ENCODER_TOKENS": "rag.answer.cross_encoder",
     "cross_encoder_base": "rag.answer.cross_encoder",
     "cross_encoder_trains": "rag.answer.cross_encoder",
+    "encode_pairs": "rag.answer.cross_encoder",
     "save_cross_encoder": "rag.answer.cross_encoder",
     "reader_passage": "rag.answer.cross_encoder",
     "reader_question": "rag.answer.cross_encoder",

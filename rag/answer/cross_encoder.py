@@ -55,6 +55,20 @@ def reader_passage(sentence: str, title: str) -> str:
     return f"{sentence} (from: {title.strip()})" if title.strip() else sentence
 
 
+def encode_pairs(
+    tokenizer,
+    questions: Sequence[str],
+    passages: Sequence[str],
+    max_tokens: int = CROSS_ENCODER_TOKENS,
+):
+    """The model's input for (question, passage) pairs: one encoding for training and reading,
+    so the two can never drift apart."""
+    return tokenizer(
+        [reader_question(q) for q in questions], list(passages), truncation="longest_first",
+        max_length=max_tokens, padding=True, return_tensors="pt",
+    )  # fmt: skip
+
+
 def cross_encoder_trains(name: str) -> bool:
     """Whether parameter ``name`` of the base model is one training changes."""
     first_trained = 6 - TRAINED_LAYERS
@@ -131,15 +145,13 @@ class CrossEncoder:
         if not passages:
             return []
         torch = self._torch
-        query = reader_question(question)
         found: list[float] = []
         with self._lock, torch.inference_mode():
             for start in range(0, len(passages), SCORE_BATCH):
                 batch = list(passages[start : start + SCORE_BATCH])
-                encoded = self.tokenizer(
-                    [query] * len(batch), batch, truncation="longest_first",
-                    max_length=self.info.max_tokens, padding=True, return_tensors="pt",
-                )  # fmt: skip
+                encoded = encode_pairs(
+                    self.tokenizer, [question] * len(batch), batch, self.info.max_tokens
+                )
                 found.extend(self.model(**encoded).logits[:, 0].tolist())
         return found
 
