@@ -65,6 +65,7 @@ _LAZY = {
     "reader_passage": "rag.answer.cross_encoder",
     "reader_question": "rag.answer.cross_encoder",
     "named_entities": "rag.answer.entities",
+    "suggested_questions": "rag.suggest",
     "embedding_model": "rag.models",
     "tokenize_terms": "rag.lexicon",
     "LOGISTIC_MODEL": "rag.answer.reader",

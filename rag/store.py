@@ -626,14 +626,14 @@ class Library:
         )
         return [self._article(row) for row in rows]
 
-    def newest_titles(self, limit: int) -> list[str]:
-        """Titles of the ``limit`` most recently published articles (dated ones only)."""
+    def newest_articles(self, limit: int) -> list[Article]:
+        """The ``limit`` most recently published articles; undated ones after the dated."""
         rows = self._query(
-            "SELECT title FROM articles WHERE published_date IS NOT NULL "
-            "ORDER BY published_date DESC, title LIMIT ?",
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles "
+            "ORDER BY published_date IS NULL, published_date DESC, title LIMIT ?",
             (limit,),
         )
-        return [row["title"] for row in rows]
+        return [self._article(row) for row in rows]
 
     def articles_from(self, origin_prefix: str) -> list[tuple[str, str | None, str | None]]:
         """(id, origin, origin_key) of the articles loaded from files under a folder."""

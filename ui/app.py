@@ -30,6 +30,8 @@ ASSETS = Path(__file__).parent / "assets"
 # every day, those older than a day go; a page open longer re-exports on its next answer.
 GRADIO_CACHE_PRUNE = (86_400, 86_400)
 EXAMPLE_QUESTIONS = 3  # chips on the empty chat, from the newest headlines
+HEADLINES_PER_EXAMPLE = 4
+CHAT_CHROME_PX = 430  # the page's height that is not the chat: header, tabs, box, filters
 # How often an open page asks whether the library changed: one small SQLite read per page.
 LIBRARY_POLL_S = 5.0
 # While an answer waits (for the LLM's first token, say), the handler still yields this often,
@@ -101,8 +103,9 @@ class Workspace:
 
     def examples(self) -> list[dict[str, str]]:
         """Example questions for the empty chat, from the library's newest headlines."""
-        newest = self.library.newest_titles(EXAMPLE_QUESTIONS)  # not every article's body
-        return [{"text": f"What do the articles say about “{title}”?"} for title in newest]
+        # Not every headline has a subject to ask about: read a few more than are shown.
+        newest = self.library.newest_articles(EXAMPLE_QUESTIONS * HEADLINES_PER_EXAMPLE)
+        return [{"text": q} for q in rag.suggested_questions(newest, EXAMPLE_QUESTIONS)]
 
     def stats_line(self) -> str:
         stats = self.library.stats()
@@ -456,7 +459,9 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                         chatbot = gr.Chatbot(
                             elem_id="nr-chat",
                             show_label=False,
-                            height="calc(100vh - 330px)",
+                            # Leaves the question, what it searches and the Filters' header
+                            # in view on a 1366x900 laptop (tests/ui/test_browser.py).
+                            height=f"calc(100vh - {CHAT_CHROME_PX}px)",
                             min_height=360,
                             latex_delimiters=[],  # "$5 and $10" is money, not LaTeX
                             feedback_options=("Like", "Dislike"),
@@ -508,13 +513,13 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                                             type="string", elem_id="nr-since")  # fmt: skip
                         until = gr.DateTime(label="Published until", include_time=False,
                                             type="string", elem_id="nr-until")  # fmt: skip
-                        as_of = gr.DateTime(
-                            label="As of (today if empty)",
-                            include_time=False,
-                            type="string",
-                            elem_id="nr-as-of",
-                            info="'last week' counts back from here; later articles are hidden",
-                        )
+                        as_of = gr.DateTime(label="As of", include_time=False,
+                                            type="string", elem_id="nr-as-of")  # fmt: skip
+                    # Below the row, not squeezed beside the "As of" label.
+                    gr.HTML(
+                        '<p class="filters-hint">As of: today if empty. "Last week" counts back '
+                        "from it, and articles published after it are hidden.</p>"
+                    )
                     source_filter = gr.Dropdown(
                         choices=space.sources(),
                         multiselect=True,

@@ -271,11 +271,13 @@ def test_a_narrowed_refusal_offers_a_search_of_all_dates_and_sources(page, ui_ur
 
 def test_the_empty_chat_offers_questions_from_the_newest_headlines(page, ui_url):
     page.goto(ui_url)
-    example = page.get_by_text(re.compile(r"^What do the articles say about “"))
+    # Questions a person would ask about the headlines' subjects, whole, not cut-off titles.
+    example = page.get_by_text(re.compile(r"^What's (the latest on|happening in|happening at) "))
     example.first.wait_for()
     shown = example.all_inner_texts()
-    assert len(shown) == 3 and any("Harbour bridge reopens" in text for text in shown)
-    assert any("<script>" in text for text in shown)  # the hostile headline stays text
+    assert len(shown) == 3, shown
+    assert all(text.endswith("?") and "…" not in text and "..." not in text for text in shown)
+    assert page.get_by_text("What do the articles say about").count() == 0
     assert page.evaluate("window.__pwned") is None
     example.first.click()
     page.wait_for_function(
@@ -351,8 +353,37 @@ def test_key_text_passes_wcag_aa_contrast_in_light_and_dark(page, ui_url, artifa
 def test_layout_fits_a_laptop_and_a_phone(page, ui_url, artifacts, width, height):
     page.set_viewport_size({"width": width, "height": height})
     page.goto(ui_url)
+    # The theme toggle sits on the header's row, not loose under the title (#26, finding 8),
+    # also beside the counts of a big live library (the dev library's, as the review saw it).
+    page.locator("#nr-header .stats").evaluate(
+        "stats => { stats.textContent = '360 articles · 3 sources · 1993-10-10 to 2023-12-14 "
+        "· updated 2026-12-04 16:37 UTC · 4 feeds, checked 2 min ago'; }"
+    )
+    toggle, title = (
+        page.locator("#nr-theme").bounding_box(),
+        page.locator("#nr-header h1").bounding_box(),
+    )
+    assert abs((toggle["y"] + toggle["height"] / 2) - (title["y"] + title["height"] / 2)) < 16
+    if width >= 1024:  # a laptop sees the Filters without scrolling (#26, finding 8)
+        filters = page.locator("#nr-filters").bounding_box()
+        assert filters["y"] + filters["height"] <= height, f"Filters below the fold: {filters}"
     ask(page, "Who cut the ribbon?", turn=1)
-    page.locator(BOT).nth(0).locator("a.cite").first.click()
+    # The answer stays where the person is reading: on a phone the page does not jump to the
+    # sources below it, on a laptop the header does not scroll off (#26, finding 4).
+    answer = page.locator(BOT).nth(0).bounding_box()
+    assert 0 <= answer["y"] < height, f"the answer is out of sight at y={answer['y']}"
+    if width >= 1024:
+        assert page.evaluate("window.scrollY") == 0, "the header scrolled off"
+    # The [n] preview opens above its line: the lines below it stay readable.
+    cite = page.locator(BOT).nth(0).locator("a.cite").first
+    cite.hover()
+    preview = page.locator("#nr-preview")
+    preview.wait_for(state="visible")
+    assert (
+        preview.bounding_box()["y"] + preview.bounding_box()["height"] <= cite.bounding_box()["y"]
+    )
+    page.mouse.move(0, 0)
+    cite.click()
     page.screenshot(path=str(artifacts / f"layout-{width}x{height}.png"), full_page=True)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
@@ -374,9 +405,19 @@ def test_layout_fits_a_laptop_and_a_phone(page, ui_url, artifacts, width, height
     for date_box in ("#nr-since", "#nr-until", "#nr-as-of"):
         box = page.locator(date_box).bounding_box()
         assert box["x"] + box["width"] <= width, f"{date_box} clipped"
+        label = page.locator(f"{date_box} label, {date_box} [data-testid='block-info']").first
+        assert label.bounding_box()["height"] < 30, f"{date_box}'s label wraps"
+    hint = page.locator(".filters-hint").bounding_box()  # under the dates, not squeezed beside
+    assert hint["y"] >= page.locator("#nr-as-of").bounding_box()["y"] + 20
     page.get_by_role("tab", name="Library").click()
     header = page.locator("#nr-table th").first.bounding_box()
     assert header["height"] < 60, "table headers break letter by letter"
+    title_font = (
+        page.locator("#nr-table")
+        .get_by_text("Harbour bridge reopens")
+        .first.evaluate("element => getComputedStyle(element).fontFamily")
+    )
+    assert "mono" not in title_font.lower(), f"titles in a monospace font: {title_font}"
     page.screenshot(path=str(artifacts / f"layout-library-{width}x{height}.png"), full_page=True)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0

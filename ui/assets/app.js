@@ -44,8 +44,10 @@ new MutationObserver(() => {
   if (button && !button.dataset.ready) { button.dataset.ready = "1"; applyTheme(currentTheme()); }
 }).observe(document.documentElement, { childList: true, subtree: true });
 
-// A new answer's sources start at card 1: the panel scrolls to its top when a newer turn
-// arrives (not when an older answer's [n] brings its own sources back).
+// A new answer's sources start at card 1: the panel scrolls to its own top when a newer turn
+// arrives (not when an older answer's [n] brings its own sources back). The page itself never
+// moves: on a phone the panel sits below the chat, and bringing it into view scrolled the
+// answer out of sight (and the header off the top on a laptop).
 let newestTurn = -1;
 new MutationObserver(() => {
   const panel = document.getElementById("nr-sources");
@@ -55,11 +57,11 @@ new MutationObserver(() => {
   if (newest !== newestTurn) {
     newestTurn = newest;
     panel.scrollTop = 0;
-    panel.scrollIntoView({ block: "nearest" });
   }
 }).observe(document.documentElement, { childList: true, subtree: true });
 
 // The preview of a [n]: its card's title, date and highlighted sentence, next to the link.
+const PREVIEW_GAP = 6;  // px between the link and its preview
 function showPreview(link) {
   const id = (link.getAttribute("href") || "").replace(/^#/, "");
   const card = id && document.getElementById(id);
@@ -84,9 +86,12 @@ function showPreview(link) {
     part("quote", mark ? `“${mark.innerText}”` : ""),
   );
   const where = link.getBoundingClientRect();
+  box.hidden = false;  // shown before measuring: a hidden box has no height
   box.style.left = `${Math.max(8, Math.min(where.left, window.innerWidth - box.offsetWidth - 8))}px`;
-  box.style.top = `${where.bottom + 6}px`;
-  box.hidden = false;
+  // Above the line, so the lines being read below it stay uncovered; below only when the
+  // line is too near the top of the window for the box to fit.
+  const above = where.top - box.offsetHeight - PREVIEW_GAP;
+  box.style.top = `${above >= 0 ? above : where.bottom + PREVIEW_GAP}px`;
 }
 function hidePreview() {
   const box = document.getElementById("nr-preview");
