@@ -41,6 +41,10 @@ def ask(
     all_dates: Annotated[
         bool, typer.Option("--all-dates", help="Ignore time words and --since/--until")
     ] = False,
+    article: Annotated[
+        str | None,
+        typer.Option(help="Answer from every passage of this article alone (id, prefix, URL)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON")] = False,
 ) -> None:
     """Ask a question; the answer cites the exact sentences it comes from."""
@@ -51,7 +55,7 @@ def ask(
     engine = rag.open_engine(settings=settings)
     answer = engine.ask(
         question, as_of=as_of, sources=source, since=since, until=until, answerer=answerer,
-        all_dates=all_dates,
+        all_dates=all_dates, article=article,
     )  # fmt: skip
     if as_json:
         print(answer.to_json())
@@ -79,6 +83,9 @@ def ask(
         for number, passage in enumerate(answer.closest, 1):
             _print_source(number, passage.title, passage.source, passage.published_date,
                           passage.url, None)  # fmt: skip
+            if passage.article_id == answer.may_answer:
+                out.print(f"    may answer it, read whole: --article {passage.article_id}",
+                          style="dim", highlight=False, markup=False)  # fmt: skip
 
 
 def _print_source(

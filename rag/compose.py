@@ -23,6 +23,11 @@ CLOSEST_ARTICLES = 3  # a refusal lists this many of the nearest articles, one p
 # weighted by rarity): nearest by rank alone listed the Doomsday Clock for a question about a
 # Russian missile strike. Half: the question's rarest word, or most of its ordinary ones.
 CLOSEST_MIN_SHARE = 0.5
+# A closest article whose *title* holds this share of them is offered as one that may answer
+# when read whole ("Who did the Eagles sign to a record contract?" refused with "Winners and
+# losers of Jalen Hurts' record contract include Eagles" first, #26): its title is about what
+# was asked, its best passages just didn't say it. Two thirds: most of the question, by rarity.
+TITLE_MIN_SHARE = 2 / 3
 
 
 def compose_answer(
@@ -55,12 +60,13 @@ def compose_answer(
     if draft is not None:
         debug["answerer"] = draft.debug
         common |= {"confidence": draft.confidence, "withheld_text": draft.withheld_text}
+    whole_article = search.article_title is not None  # no second chance to offer
     if draft is None or draft.refused or not draft.text.strip():
-        return refusal(plan.retrieval_query, context, common)
+        return refusal(plan.retrieval_query, context, common, whole_article)
     verified = verify(draft.text, context.passages, context.weight, similarity)
     debug["verification"] = {"dropped": verified.dropped, "moved": verified.moved}
     if verified.refused:
-        return refusal(plan.retrieval_query, context, common)
+        return refusal(plan.retrieval_query, context, common, whole_article)
     # The short answer leads the answer, so the answer must start with the sentence that says
     # it: verification may have dropped or moved that sentence.
     short = draft.short_answer
@@ -84,6 +90,7 @@ def search_scope(plan: QueryPlan, search: SearchResult) -> SearchScope:
         time_expression=plan.window.expression if plan.window else None,
         widened=search.widened,
         sources=list(filters.sources or []),
+        article=search.article_title,
     )
 
 
@@ -106,13 +113,21 @@ def key_terms(question: str, passage_terms: list[set[str]]) -> set[str]:
 def shares_key_terms(keys: set[str], found_in: set[str], weight: Weights) -> bool:
     """Do the terms ``found_in`` a text hold at least CLOSEST_MIN_SHARE of ``keys``, weighted
     by rarity?"""
+    return _weighted_share(keys, found_in, weight) >= CLOSEST_MIN_SHARE
+
+
+def _weighted_share(keys: set[str], found_in: set[str], weight: Weights) -> float:
     total = sum(weight(term) for term in keys)
-    return total > 0 and sum(weight(term) for term in keys & found_in) >= CLOSEST_MIN_SHARE * total
+    return sum(weight(term) for term in keys & found_in) / total if total > 0 else 0.0
 
 
-def refusal(question: str, context: AnswerContext, common: dict[str, Any]) -> Answer:
+def refusal(
+    question: str, context: AnswerContext, common: dict[str, Any], whole_article: bool = False
+) -> Answer:
     """ "The articles don't answer", with the first passage of the nearest articles that share
-    the question's key terms (none: nothing close was found)."""
+    the question's key terms (none: nothing close was found), and the first of them whose
+    title holds the question's terms as one that may answer when read whole (unless a whole
+    article was just read)."""
     passage_terms = [set(terms(f"{p.title} {p.text}")) for p in context.passages]
     keys = key_terms(question, passage_terms)
     best_per_article: dict[str, Passage] = {}
@@ -123,4 +138,10 @@ def refusal(question: str, context: AnswerContext, common: dict[str, Any]) -> An
         ):
             best_per_article[passage.article_id] = passage
     closest = list(best_per_article.values())[:CLOSEST_ARTICLES]
-    return Answer(text=REFUSAL, refused=True, closest=closest, **common)
+    titled = [
+        p.article_id
+        for p in closest
+        if _weighted_share(keys, set(terms(p.title)), context.weight) >= TITLE_MIN_SHARE
+    ]
+    may_answer = titled[0] if titled and not whole_article else None
+    return Answer(text=REFUSAL, refused=True, closest=closest, may_answer=may_answer, **common)

@@ -66,13 +66,16 @@ class NewsQueryEngine(CustomQueryEngine):
         until: date | str | None = None,
         answerer: str | None = None,
         all_dates: bool = False,
+        article: str | None = None,
     ) -> Answer:
         """The verified answer. ``all_dates``: ignore the question's time expression and
-        since/until (every date up to ``as_of``), as a refusal's retry does."""
+        since/until (every date up to ``as_of``), as a refusal's retry does. ``article``: an
+        article's id (or unique id prefix, or URL): answer from every passage of it alone, as
+        a refusal's ``may_answer`` suggests."""
         return last_of(
             self.stream(
                 question, as_of=as_of, sources=sources, since=since, until=until,
-                answerer=answerer, all_dates=all_dates,
+                answerer=answerer, all_dates=all_dates, article=article,
             ),
             Answer,
         )  # fmt: skip
@@ -87,6 +90,7 @@ class NewsQueryEngine(CustomQueryEngine):
         until: date | str | None = None,
         answerer: str | None = None,
         all_dates: bool = False,
+        article: str | None = None,
     ) -> Iterator[str | Retrieved | Answer]:
         """``Retrieved`` once the passages are found, text pieces while the answer is produced,
         then the verified ``Answer``.
@@ -101,7 +105,10 @@ class NewsQueryEngine(CustomQueryEngine):
             as_of=as_of, sources=sources, since=since, until=until, all_dates=all_dates,
         )  # fmt: skip
         chosen = self.answerer(answerer)
-        search = self.retriever.search_plan(plan)
+        if article is None:
+            search = self.retriever.search_plan(plan)
+        else:
+            search = self.retriever.search_article(plan, self._article_id(article))
         timings = {
             "retrieve": _ms(started),
             "dense": round(search.dense_ms, 1),
@@ -125,6 +132,12 @@ class NewsQueryEngine(CustomQueryEngine):
         answer.timings = timings
         answer.debug["retrieval"] = search.debug
         yield answer
+
+    def _article_id(self, key: str) -> str:
+        found = self.library.resolve(key) if isinstance(key, str) and key.strip() else None
+        if found is None:
+            raise QueryError(f"article {key!r}: no such article in the library (`newsrag list`)")
+        return found.id
 
     def answer_context(
         self,

@@ -27,7 +27,7 @@ from rag.keyword import KeywordIndex, Selection
 from rag.models import LocalEmbedding
 from rag.plan import QueryPlan
 from rag.settings import Settings
-from rag.store import Library
+from rag.store import Library, chunk_ids
 from rag.types import Passage
 
 RRF_K = 60  # the usual constant: ranks matter, raw scores (cosine vs BM25) don't mix
@@ -58,6 +58,7 @@ class SearchResult:
     searched_window: DateWindow | None = None
     widened: bool = False
     filters: SearchFilters | None = None  # what this search was limited to
+    article_title: str | None = None  # searched one article alone (``search_article``)
 
     def widened_to(self) -> dict[str, str] | str | None:
         """How the answer's debug info reports widening: None, the window, or "none"."""
@@ -271,6 +272,32 @@ class HybridRetriever(BaseRetriever):
             result.filters = trial
             if result.passages:
                 return result
+        return result
+
+    def search_article(self, plan: QueryPlan, article_id: str) -> SearchResult:
+        """Every passage of one article, nearest to the question first: a refusal's "ask this
+        article" (its title held the question's terms, but its best passages did not reach
+        the answer). Nothing when the article is unknown or published after the plan's last
+        day (hidden as of that date)."""
+        article = self.library.get(article_id)
+        last_day = plan.filters.last_day
+        result = SearchResult(passages=[], filters=plan.filters)
+        if article is None or (last_day and (article.published_date or last_day) > last_day):
+            return result
+        started = time.perf_counter()
+        ids = chunk_ids(article.id, article.version, article.chunk_count)
+        vector = self.embed_model.get_query_embedding(plan.retrieval_query)
+        ranked = self._exact(vector, ids, len(ids))
+        result.dense_ms = (time.perf_counter() - started) * 1000
+        chunks = self.library.stored_chunks(ranked)
+        result.passages = [
+            chunks[chunk_id].model_copy(update={"score": 1.0 / (RRF_K + rank + 1),
+                                                "dense_rank": rank})
+            for rank, chunk_id in enumerate(ranked)
+            if chunk_id in chunks
+        ]  # fmt: skip
+        result.article_title = article.title
+        result.debug = {"article": article.id, "dense_hits": len(ranked)}
         return result
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

@@ -112,14 +112,17 @@ class SearchScope(BaseModel):
     # wider window was empty too, all dates: published_from is then None).
     widened: bool = False
     sources: list[str] = Field(default_factory=list)  # [] = every source
+    article: str | None = None  # the title of the one article searched (``ask(article=...)``)
 
     @property
     def narrowed(self) -> bool:
         """Whether anything beyond "as of" limited the search (a retry could find more)."""
-        return self.published_from is not None or bool(self.sources)
+        return self.published_from is not None or bool(self.sources) or bool(self.article)
 
     def describe(self) -> str:
         """One line for people: "articles published 2023-01-14 to 2023-01-20 ("this week")"."""
+        if self.article:
+            return f"every passage of \u201c{self.article}\u201d"
         if self.published_from and self.published_to:
             dates = f"published {self.published_from} to {self.published_to}"
         elif self.published_from:
@@ -144,6 +147,9 @@ class Answer(BaseModel):
     refused: bool = False
     citations: list[Citation] = Field(default_factory=list)
     closest: list[Passage] = Field(default_factory=list)  # shown with refusals
+    # A refusal's closest article whose title holds the question's terms: it may answer when
+    # read whole (``ask(question, article=may_answer)``, the window's one-click retry).
+    may_answer: str | None = None
     timings: dict[str, float] = Field(default_factory=dict)  # ms per stage
     answerer: str = "extractive"
     as_of: date | None = None

@@ -126,6 +126,16 @@ class Workspace:
         )
 
 
+def second_chance(answer: rag.Answer) -> gr.Button:
+    """The retry a refusal offers: the article that may answer read whole, or else a search of
+    every date and source when something narrowed it; none otherwise."""
+    if answer.refused and answer.may_answer:
+        return gr.Button(value=render.ASK_ARTICLE, visible=True)
+    return gr.Button(
+        value=render.SEARCH_EVERYTHING, visible=answer.refused and answer.searched.narrowed
+    )
+
+
 def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or ""
 
@@ -152,22 +162,24 @@ class ChatTab:
         return gr.Button(visible=False)
 
     def respond(self, message, messages, answers, sections, since, until, as_of, sources, answerer,
-                request: gr.Request | None = None, all_dates=False):  # fmt: skip
+                request: gr.Request | None = None, all_dates=False, article=None):  # fmt: skip
         """Stream one turn: outputs are (textbox, chatbot, answers, sections, panel, export,
         retry button, Stop button). ``all_dates``: the refusal's retry (every date, every
-        source). Stop is hidden here when the turn ends, not by a follow-up event: a stopped
-        turn's follow-up used to hide the next question's Stop."""
+        source); ``article``: the retry that reads the article that may answer, whole. Stop is
+        hidden here when the turn ends, not by a follow-up event: a stopped turn's follow-up
+        used to hide the next question's Stop."""
         session = _session(request)
         stop_requested = self.stop_requests.get(session, threading.Event())
         try:
             yield from self._turn(message, messages, answers, sections, since, until, as_of,
-                                  sources, answerer, all_dates, stop_requested)  # fmt: skip
+                                  sources, answerer, all_dates, article,
+                                  stop_requested)  # fmt: skip
         finally:  # the turn's flag goes with it (one per page would pile up over months)
             if self.stop_requests.get(session) is stop_requested:
                 del self.stop_requests[session]
 
     def _turn(self, message, messages, answers, sections, since, until, as_of, sources, answerer,
-              all_dates, stop_requested):  # fmt: skip
+              all_dates, article, stop_requested):  # fmt: skip
         skip = gr.skip()
         waiting = (skip,) * 8
         hidden = gr.Button(visible=False)
@@ -189,6 +201,7 @@ class ChatTab:
             "sources": None if all_dates else (list(sources or []) or None),
             "answerer": answerer or None,
             "all_dates": all_dates,
+            "article": article,
         }
         partial, final, found = "", None, None
         try:
@@ -235,19 +248,21 @@ class ChatTab:
             sections,
             render.sources_panel(sections),
             gr.DownloadButton(value=self.export(answers), interactive=True),
-            gr.Button(visible=final.refused and final.searched.narrowed),
+            second_chance(final),
             hidden,
         )
 
     def retry(self, messages, answers, sections, as_of, answerer,
               request: gr.Request | None = None):  # fmt: skip
-        """The last question again, over every date and source (shown after a refusal that
-        had a date window or sources)."""
+        """The last question again (shown after a refusal): over every passage of the article
+        that may answer it, or else over every date and source."""
         if not answers:
             yield *(gr.skip(),) * 7, gr.Button(visible=False)
             return
-        yield from self.respond(answers[-1]["question"], messages, answers, sections, None,
-                                None, as_of, None, answerer, request, all_dates=True)  # fmt: skip
+        last = answers[-1]
+        yield from self.respond(last["question"], messages, answers, sections, None, None,
+                                as_of, None, answerer, request, all_dates=True,
+                                article=last.get("may_answer"))  # fmt: skip
 
     def export(self, answers: list[dict[str, Any]]) -> str:
         return str(self.exports.write(render.conversation_markdown(answers)))
@@ -489,7 +504,7 @@ def build_app(settings: Settings, engine: rag.NewsQueryEngine) -> gr.Blocks:
                             render.filters_summary(None, None, None, None), elem_id="nr-active"
                         )
                         retry = gr.Button(
-                            "Search all dates and sources", size="sm", visible=False,
+                            render.SEARCH_EVERYTHING, size="sm", visible=False,
                             elem_id="nr-retry",
                         )  # fmt: skip
                         with gr.Row():

@@ -85,6 +85,11 @@ def searched_line(answer: dict[str, Any], *, always: bool) -> str:
     return f'<span class="searched">Searched {markdown_text(scope.describe())}.</span>'
 
 
+# The refusal's second chance: the button reads the article that may answer, whole.
+ASK_ARTICLE = "Ask the article that may answer it"
+SEARCH_EVERYTHING = "Search all dates and sources"
+
+
 def refusal_message(answer: dict[str, Any], turn: int) -> str:
     closest = answer.get("closest") or []
     lines = ['<span class="refusal">Not in the library</span>', "", markdown_text(answer["text"])]
@@ -96,6 +101,14 @@ def refusal_message(answer: dict[str, Any], turn: int) -> str:
             day = markdown_text(day_label(passage.get("published_date")))
             link = f'<a class="cite" href="#{source_anchor(turn, n)}">[{n}]</a>'
             lines.append(f"- {link} {title} ({day})")
+        suggested = [
+            n for n, p in enumerate(closest, 1) if p["article_id"] == answer.get("may_answer")
+        ]
+        if suggested:
+            n = suggested[0]
+            link = f'<a class="cite" href="#{source_anchor(turn, n)}">[{n}]</a>'
+            lines += ["", f"Article {link} may answer it: its title is about what you asked. "
+                      f"**{ASK_ARTICLE}** below reads all of it."]  # fmt: skip
     else:
         lines += ["", "No article in the library comes close."]
     if unverified := unverified_block(answer):

@@ -72,6 +72,32 @@ def test_a_refusal_lists_only_articles_that_share_the_key_terms(news_engine):
     assert [p.title for p in answer.closest] == ["Harbour bridge reopens after two-year repair"]
 
 
+def test_a_refusal_offers_the_article_whose_title_holds_the_question_read_whole(news_engine):
+    """#26 finding 3: a refusal with the answer in view (its closest article's title is about
+    what was asked) says so, and ``ask(article=...)`` reads every passage of that article."""
+    engine = rag.open_engine(news_engine.library.data_dir, extractive_scorer="weights")
+    question = "How long will the harbour bridge repair last?"
+    refused = engine.ask(question, as_of="2024-06-01")
+    assert refused.refused and refused.closest
+    bridge = refused.closest[0]
+    assert bridge.title == "Harbour bridge reopens after two-year repair"
+    assert refused.may_answer == bridge.article_id
+    assert json.loads(refused.to_json())["may_answer"] == bridge.article_id
+    whole = engine.ask(question, as_of="2024-06-01", article=refused.may_answer[:6])  # a prefix
+    assert whole.retrieved and {p.article_id for p in whole.retrieved} == {bridge.article_id}
+    article = engine.library.get(bridge.article_id)
+    assert len(whole.retrieved) == article.chunk_count  # every passage of it
+    assert whole.searched.article == bridge.title and whole.searched.narrowed
+    assert whole.searched.describe() == f"every passage of \u201c{bridge.title}\u201d"
+    assert whole.may_answer is None  # read whole already: no second offer
+    # A closest article whose title is not about the question is not offered.
+    food = engine.ask("What is the mayor's favourite food?", as_of="2024-06-01")
+    assert food.refused and food.closest and food.may_answer is None
+    # As of a day before it was published, the article is not read.
+    hidden = engine.ask(question, as_of="2024-03-01", article=bridge.article_id)
+    assert hidden.refused and hidden.retrieved == []
+
+
 def test_the_answer_says_what_was_searched_and_all_dates_searches_everything(news_engine):
     answer = news_engine.ask("Who cut the ribbon this week?", as_of="2024-06-01")
     scope = answer.searched
@@ -217,6 +243,7 @@ def test_planted_instructions_change_nothing(tmp_path):
         ({"question": "lakers", "sources": 42}, "sources must be a list of source names"),
         ({"question": b"Who cut the ribbon?"}, "question is bytes"),
         ({"question": 42}, "question must be text, not int"),
+        ({"question": "Who?", "article": "nope"}, "article 'nope': no such article"),
     ],
 )
 def test_bad_questions_get_clear_errors(news_engine, kwargs, message):

@@ -18,6 +18,11 @@ def ask(page, question: str, turn: int) -> None:
     box = page.locator("#nr-question textarea")
     box.fill(question)
     box.press("Enter")
+    wait_for_answer(page, turn)
+
+
+def wait_for_answer(page, turn: int) -> None:
+    """Wait until answer number ``turn`` (from 1) is final."""
     page.wait_for_function(
         """([selector, turn]) => {
             const bots = document.querySelectorAll(selector);
@@ -266,6 +271,22 @@ def test_a_narrowed_refusal_offers_a_search_of_all_dates_and_sources(page, ui_ur
     assert "Searched articles published 2024-05-01 to 2024-06-01" in refusal.inner_text()
     page.locator("#nr-retry").click()
     page.locator(BOT).nth(1).get_by_text("Tom Becker").first.wait_for(timeout=60_000)
+    assert page.errors == []
+
+
+def test_a_refusal_with_the_answer_in_view_offers_its_article_read_whole(page, ui_url):
+    """#26 finding 3: the closest article's title is about the question; one click asks it
+    with every passage of that article."""
+    page.goto(ui_url)
+    ask(page, "How long will the harbour bridge repair last?", turn=1)
+    refusal = page.locator(BOT).nth(0)
+    assert "Article [1] may answer it" in refusal.inner_text()
+    retry = page.locator("#nr-retry")
+    assert retry.inner_text() == "Ask the article that may answer it"
+    retry.click()
+    wait_for_answer(page, turn=2)
+    second = page.locator(BOT).nth(1).inner_text()
+    assert "every passage of “Harbour bridge reopens after two-year repair”" in second
     assert page.errors == []
 
 
