@@ -116,7 +116,10 @@ class NewsQueryEngine(CustomQueryEngine):
         }
         context = self._context(plan, search)
         articles = len({p.article_id for p in search.passages})
-        yield Retrieved(passages=len(search.passages), articles=articles, answerer=chosen.name)
+        yield Retrieved(
+            passages=len(search.passages), articles=articles, answerer=chosen.name,
+            expected_s=chosen.expected_seconds(context) if search.passages else None,
+        )  # fmt: skip
         answer_started = time.perf_counter()
         draft = (yield from relay(chosen.stream(context))) if search.passages else None
         timings["answer"] = _ms(answer_started)

@@ -99,6 +99,9 @@ class Retrieved(BaseModel):
     passages: int
     articles: int
     answerer: str
+    # How long the answerer should take, from the prompt's size and its measured speed (an
+    # LLM's; None for the extractive answerer, or before the LLM's first answer is timed).
+    expected_s: float | None = None
 
 
 class SearchScope(BaseModel):

@@ -149,7 +149,16 @@ def progress_message(found: rag.Retrieved, answerer: str, words: int) -> str:
     passages = f"{found.passages} passage{'' if found.passages == 1 else 's'}"
     articles = f"{found.articles} article{'' if found.articles == 1 else 's'}"
     doing = f"{answerer} is writing" + (f" ({words} words so far)" if words else "")
+    if found.expected_s is not None:  # an LLM already timed on this machine
+        doing += f", expected to take about {expected_time(found.expected_s)}"
     return f"*Found {passages} in {articles} · {markdown_text(doing)}…*"
+
+
+def expected_time(seconds: float) -> str:
+    """'8 s', '35 s', '2 min': as precise as an estimate is."""
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
 
 
 def unverified_block(answer: dict[str, Any]) -> str:

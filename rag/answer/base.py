@@ -73,6 +73,11 @@ class Answerer(abc.ABC):
         """A standalone question for a follow-up, or None to use the deterministic rewrite."""
         return None
 
+    def expected_seconds(self, context: AnswerContext) -> float | None:
+        """How long answering ``context`` should take, when that is long enough to say (an
+        LLM's tens of seconds) and measured; None otherwise."""
+        return None
+
 
 def last_of(pieces: Iterable[object], kind: type[T]) -> T:
     """The ``kind`` item a stream ends with (text pieces before it are dropped)."""

@@ -77,12 +77,21 @@ def test_openai_compatible_server_process(data_dir, llm_server):
     engine = rag.open_engine(
         data_dir, answerer="llm", llm_backend="openai", llm_base_url=llm_server, llm_max_tokens=96
     )
+    # Before the model's first answer there is no measured speed, so no expected time...
+    found = next(p for p in engine.stream("Who heads the U.N. nuclear watchdog?")
+                 if isinstance(p, rag.Retrieved))  # fmt: skip
+    assert found.answerer == "llm" and found.expected_s is None
     answer = engine.ask("Who heads the U.N. nuclear watchdog?")
     assert_verified(engine, answer)
     assert answer.debug["answerer"]["raw"].strip()
+    speed = engine.answerer("llm").throughput
+    assert speed.prompt_chars_per_s > 0 and speed.tokens_per_s > 0 and speed.answer_tokens >= 2
     streamed = list(engine.stream("Who heads the U.N. nuclear watchdog?"))
     assert any(isinstance(p, str) and p for p in streamed[:-1])
     assert_verified(engine, streamed[-1])
+    # ...after it, the window is told what to expect from the prompt's size and those speeds.
+    found = next(p for p in streamed if isinstance(p, rag.Retrieved))
+    assert found.expected_s is not None and found.expected_s > 0
     history = [("Who said Iran will not be coerced?", "Khamenei [1].")]
     rewritten = engine.answerer("llm").rewrite(history, "and who answered him?")
     assert rewritten and rewritten != rewrite_follow_up(history, "and who answered him?")
@@ -155,8 +164,12 @@ def test_llm_reads_the_passages_in_the_readers_order_and_keeps_its_short_answer(
     engine.answerers["llm"] = LLMAnswerer(scripted, ranker=reader)
     answer = engine.ask(question, answerer="llm")
     # The prompt's passage [1] is the one the reader ranked first...
-    first_block = scripted.prompts[0].split("[2]")[0]
+    key, passages = scripted.prompts[0].split("Passages:")
+    first_block = passages.split("[2]")[0]
     assert " ".join(best_passage.text.split())[:200] in first_block
+    # The reader's best sentence comes first, as one to answer in the words of (#26: the
+    # model's paraphrase drifted from the sentence shown as its support).
+    assert key.startswith(f"Key sentences:\n[1] {ranked[0].text}\n")
     # ...and the answer's [n] is the retrieval number of the passage that says it.
     assert answer.citations and answer.citations[0].chunk_id == best_passage.chunk_id
     assert answer.short_answer == "Rafael Grossi"
@@ -181,8 +194,9 @@ def test_smollm2_repetition_is_stopped_and_held_to_the_contract(festival_engine)
     question = "What happened at the jazz festival?"
     llm = festival_engine.answerer("llm")
     context = festival_engine.answer_context(question, as_of="2024-12-31")
-    order, _ = llm.reading_order(context)  # the prompt exactly as the answerer builds it
-    prompt = llm.messages(replace(context, passages=[context.passages[i] for i in order]))
+    reading = llm.read(context)  # the prompt exactly as the answerer builds it
+    reordered = replace(context, passages=[context.passages[i] for i in reading.order])
+    prompt = llm.messages(reordered, reading.key_sentences)
     unchecked = "".join(
         c.delta or "" for c in llm.llm.stream_chat(prompt, max_tokens=llm.max_tokens)
     )

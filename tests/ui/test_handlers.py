@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gradio as gr
 import pytest
 
@@ -44,6 +46,10 @@ def test_llm_drafts_are_not_shown_before_they_are_verified(chat):
     assert raw.strip() and all(raw[:40] not in p for p in progress)  # never the raw text
     final = updates[-1][1][-1]["content"]
     assert final == render.answer_message(answers[0], 0)  # the verified answer
+    # The model was timed on that answer: the next one says what to expect (#26 finding 2).
+    assert "expected to take" not in progress[0]
+    again = turn(chat, "Who said Iran will not be coerced into talks?", answerer="llm")
+    assert re.search(r"expected to take about \d+ (s|min)…", again[1][1][-1]["content"])
 
 
 def test_a_refused_llm_draft_is_shown_collapsed_as_unverified():
