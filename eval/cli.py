@@ -33,10 +33,18 @@ def eval_command(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="First N questions only")] = None,
     out: Annotated[Path, typer.Option(help="Report folder")] = Path("eval-report"),
+    conversations: Annotated[
+        Path | None,
+        typer.Option(help="Score two-turn conversations instead (`newsrag make-conversations`)"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Score the system against gold answers; write report.json, report.md and plots."""
     from rich.progress import Progress
+
+    if conversations is not None:
+        _eval_conversations(ctx, conversations, corpus or [], config or ["default"], out, quiet)
+        return
 
     from eval.report import HEADLINE, summary_rows
     from eval.runner import run_eval  # loads the engine: only when the command runs
@@ -71,6 +79,60 @@ def eval_command(
         "\n".join(" | ".join(row) for row in summary_rows(report)) + "\n"
     )
     out_console.print(f"report: {out / 'report.md'}")
+
+
+def _eval_conversations(
+    ctx: typer.Context, path: Path, corpus: list[Path], configs: list[str], out: Path, quiet: bool
+) -> None:
+    """``newsrag eval --conversations``: each follow-up against its standalone question."""
+    from rich.progress import Progress
+
+    import rag
+    from eval.conversations import run_conversations
+    from eval.errors import EvalError
+    from eval.runner import BASELINE, Config, corpus_library, default_cache
+
+    parsed = [Config.parse(c) for c in configs]
+    if any(c.name == BASELINE for c in parsed):
+        raise EvalError("--config baseline: the naive pipeline has no conversations to score")
+    settings = rag.load_settings(data_dir=ctx.obj.get("data_dir"))
+    library = corpus_library(corpus, settings, default_cache()) if corpus else settings.data_dir
+    show = not quiet and sys.stderr.isatty()
+    with Progress(console=err, transient=True, disable=not show) as progress:
+        task = progress.add_task("conversations", total=None)
+        report = run_conversations(
+            path, library, [(c.name, c.overrides) for c in parsed], out=out,
+            on_progress=lambda name, done, total: progress.update(
+                task, description=name, completed=done, total=total
+            ),
+        )  # fmt: skip
+    table = Table("config", "kind", "n", "standalone right", "follow-up right", "as well",
+                  "kept of answered", "repeated", header_style="bold")  # fmt: skip
+    for name, result in report.items():
+        for kind, figures in [("all", result["summary"]), *result["by_kind"].items()]:
+            table.add_row(
+                name, kind, str(figures["conversations"]),
+                *(f"{figures[k]:.3f}" for k in ("standalone_right", "follow_up_right", "as_well",
+                                                "kept_of_answered", "repeated")),
+            )  # fmt: skip
+    Console(width=REPORT_WIDTH).print(table)
+    Console(width=REPORT_WIDTH).print(f"report: {out / 'conversations.json'}")
+
+
+@app.command("make-conversations")
+def make_conversations_command(
+    questions: Annotated[Path, typer.Option(help="Gold questions (JSONL) to build them from")],
+    out: Annotated[Path, typer.Option(help="Where the conversations go (JSONL)")],
+    count: Annotated[int, typer.Option(help="How many (half pronoun, half 'what about')")] = 60,
+) -> None:
+    """Build two-turn conversations from gold questions (for `newsrag eval --conversations`)."""
+    from eval.conversations import build_conversations, write_conversations
+    from eval.dataset import load_questions
+
+    made = build_conversations(load_questions(questions), count)
+    write_conversations(made, out)
+    kinds = {kind: sum(c.kind == kind for c in made) for kind in sorted({c.kind for c in made})}
+    typer.echo(f"{len(made)} conversations ({kinds}) -> {out}")
 
 
 @app.command("train-reader")

@@ -24,7 +24,7 @@ from llama_index.core.query_engine import CustomQueryEngine
 
 from rag.answer import build_answerer, entities
 from rag.answer.base import AnswerContext, Answerer, last_of, relay
-from rag.answer.question import conversation_pairs, is_follow_up, rewrite_follow_up
+from rag.answer.follow_up import conversation_pairs, is_follow_up, rewrite_follow_up
 from rag.compose import REFUSAL, compose_answer
 from rag.errors import NewsragError
 from rag.guard import neutralize

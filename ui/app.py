@@ -193,7 +193,7 @@ class ChatTab:
             return [*before, {"role": "assistant", "content": content}]
 
         yield "", reply(render.SEARCHING), answers, sections, skip, skip, hidden, skip
-        history = [(a["question"], a["text"]) for a in answers]
+        history = [(a["question"], a) for a in answers]  # with its short answer: "he" is it
         options = {
             "as_of": _day(as_of),
             "since": None if all_dates else _day(since),

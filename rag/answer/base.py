@@ -5,12 +5,15 @@ from __future__ import annotations
 import abc
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rag.answer.question import AnswerType
 from rag.dates import RecencyPrior
 from rag.lexicon import Weights
 from rag.types import Passage, Similarity
+
+if TYPE_CHECKING:
+    from rag.answer.follow_up import Turn
 
 T = TypeVar("T")
 
@@ -69,7 +72,7 @@ class Answerer(abc.ABC):
         yield draft.text
         yield draft
 
-    def rewrite(self, history: list[tuple[str, str]], message: str) -> str | None:
+    def rewrite(self, history: list[Turn], message: str) -> str | None:
         """A standalone question for a follow-up, or None to use the deterministic rewrite."""
         return None
 

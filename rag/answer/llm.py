@@ -28,6 +28,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from rag.answer.base import AnswerContext, Answerer, Draft, last_of
 from rag.answer.contract import complete_enough, hold_to
 from rag.answer.extractive import ExtractiveAnswerer
+from rag.answer.follow_up import Turn
 from rag.text import first_sentence
 
 NOT_IN_SOURCES = "NOT IN SOURCES"
@@ -179,11 +180,12 @@ class LLMAnswerer(Answerer):
         short = self.ranker.scorer.short_answer(ranked, context)
         return Reading(order=order, key_sentences=key, short_answer=short.text if short else None)
 
-    def rewrite(self, history: list[tuple[str, str]], message: str) -> str | None:
+    def rewrite(self, history: list[Turn], message: str) -> str | None:
         if not history:
             return None
         lines = "\n".join(
-            f"User: {q}\nAssistant: {MARKER.sub('', a)}" for q, a in history[-REWRITE_TURNS:]
+            f"User: {turn.question}\nAssistant: {MARKER.sub('', turn.answer)}"
+            for turn in history[-REWRITE_TURNS:]
         )
         prompt = REWRITE_PROMPT.format(history=lines, message=message)
         try:

@@ -1,11 +1,9 @@
-"""What a question asks for, spans of a sentence that could be its short answer, and the
-standalone question a follow-up means."""
+"""What a question asks for, and spans of a sentence that could be its short answer."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 from rag.text import sentence_spans
 
@@ -162,79 +160,3 @@ def best_span(spans: list[str], question: str, sentence: str | None = None) -> s
         return (new, name_like, min(len(words) - initials, most), -initials, -distance(span))
 
     return max(spans, key=rank) if spans else None
-
-
-# ----------------------------------------------------------------------------- follow-ups
-def conversation_pairs(history: Sequence[Any] | None) -> list[tuple[str, str]]:
-    """(user, assistant) turns from pairs or from chat messages ({"role", "content"} dicts, as
-    Gradio and OpenAI-style clients keep them); None is no history. ``ValueError`` names what
-    is not a turn."""
-    if history is None:
-        return []
-    if isinstance(history, str | bytes) or not isinstance(history, Sequence):
-        raise ValueError(
-            "history must be a list of (question, answer) pairs or chat messages, "
-            f"not {type(history).__name__}"
-        )
-    pairs: list[tuple[str, str]] = []
-    pending_user: str | None = None
-    for number, item in enumerate(history, 1):
-        is_pair = isinstance(item, list | tuple) and len(item) == 2
-        if not isinstance(item, dict) and not is_pair:
-            raise ValueError(
-                f"history item {number}: expected a (question, answer) pair or a "
-                f"{{'role', 'content'}} message, got {item!r:.80}"
-            )
-        if isinstance(item, dict):
-            role, content = item.get("role"), str(item.get("content") or "")
-            if role == "user":
-                pending_user = content
-            elif role == "assistant" and pending_user is not None:
-                pairs.append((pending_user, content))
-                pending_user = None
-        else:
-            user, assistant = item
-            pairs.append((str(user), str(assistant or "")))
-    return pairs
-
-
-_LEADING = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.I)
-_PRONOUN = re.compile(r"\b(him|her|he|she|them|they)\b", re.I)
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|but|so|also|what about|how about)\b|\b(he|she|him|her|his|hers|they|them|their|"
-    r"it|its|this|that|these|those|there|then)\b",
-    re.I,
-)
-# A referent is a person's name, not their title: "Supreme Leader ... Ali Khamenei" -> the last
-# two words (given and family name).
-REFERENT_NAME_WORDS = 2
-
-
-def is_follow_up(message: str) -> bool:
-    """Whether ``message`` leans on the conversation ("and who answered him?", "what about
-    ..."): only then may the history shape the question asked."""
-    return bool(_FOLLOW_UP.search(message))
-
-
-def rewrite_follow_up(history: list[tuple[str, str]], message: str) -> str:
-    """Deterministic rewrite of a follow-up: a personal pronoun becomes the previous answer's
-    subject ("who answered him?" -> "who answered Ali Khamenei?"); otherwise that subject, or the
-    previous question, is added as context so retrieval sees what the user means."""
-    message = message.strip()
-    if not history or not is_follow_up(message):
-        return message
-    previous_question, previous_answer = history[-1]
-    kind = answer_type(previous_question)
-    plain_answer = re.sub(r"\[\d+\]", "", previous_answer)
-    referent = best_span(
-        candidate_spans(plain_answer, "person" if kind == "entity" else kind, previous_question),
-        previous_question,
-        plain_answer,
-    )
-    if referent and kind in ("person", "entity"):
-        referent = " ".join(referent.split()[-REFERENT_NAME_WORDS:])
-    core = _LEADING.sub("", message)
-    core = core[:1].upper() + core[1:]
-    if referent and _PRONOUN.search(core):
-        return _PRONOUN.sub(referent, core, count=1)
-    return f"{core.rstrip('?')} ({referent or previous_question.rstrip('?')})?"

@@ -104,3 +104,37 @@ def test_cli_eval_bad_question_file(tmp_path):
     assert result.returncode == 2
     assert "q.jsonl:1: missing field(s) answer, question_date" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_conversations_are_built_from_gold_questions_and_scored_by_the_cli(tmp_path):
+    """`newsrag make-conversations` then `newsrag eval --conversations` (#26 finding 1): each
+    follow-up against the same question asked on its own, over the sample library."""
+    from eval.conversations import load_conversations
+
+    made = tmp_path / "conversations.jsonl"
+    env = subprocess_env(XDG_CACHE_HOME=str(tmp_path / "cache"))
+    built = subprocess.run(
+        [*NEWSRAG, "make-conversations", "--questions", str(GOLD), "--out", str(made),
+         "--count", "4"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=REPO,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    conversations = load_conversations(made)
+    assert [c.kind for c in conversations] == ["pronoun", "what-about"] * 2
+    for conversation in conversations:  # the follow-up needs turn 1: its topic is gone
+        assert conversation.follow_up.startswith("And ")
+        assert conversation.standalone in {q.question for q in load_questions(GOLD)}
+    scored = subprocess.run(
+        [*NEWSRAG, "eval", "--conversations", str(made), "--corpus", str(SAMPLE),
+         "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env, timeout=600, cwd=REPO,
+    )  # fmt: skip
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads((tmp_path / "out" / "conversations.json").read_text())
+    summary = report["default"]["summary"]
+    assert summary["conversations"] == 4
+    assert summary["standalone_right"] >= 0.5  # the sample set's questions are answered
+    assert summary["follow_up_right"] == summary["standalone_right"]  # the rewrites resolve
+    rewritten = {r["rewritten"] for r in report["default"]["results"]}
+    assert "Who heads the U.N. nuclear watchdog?" in rewritten  # "And what about U.N.?"
+    assert "follow-up right" in scored.stdout

@@ -14,8 +14,8 @@ import pytest
 
 import rag
 from ingest import ingest
+from rag.answer.follow_up import conversation_pairs, rewrite_follow_up
 from rag.answer.llm import LLMAnswerer
-from rag.answer.question import rewrite_follow_up
 from rag.models import bundled_gguf_path
 from tests.support import SAMPLE, subprocess_env
 from tests.support.articles import write_all
@@ -93,7 +93,7 @@ def test_openai_compatible_server_process(data_dir, llm_server):
     found = next(p for p in streamed if isinstance(p, rag.Retrieved))
     assert found.expected_s is not None and found.expected_s > 0
     history = [("Who said Iran will not be coerced?", "Khamenei [1].")]
-    rewritten = engine.answerer("llm").rewrite(history, "and who answered him?")
+    rewritten = engine.answerer("llm").rewrite(conversation_pairs(history), "and who answered him?")
     assert rewritten and rewritten != rewrite_follow_up(history, "and who answered him?")
     follow_up = engine.chat(history, "and who answered him?")
     assert follow_up.debug["standalone_question"] == rewritten  # the model's, not the fallback
