@@ -53,10 +53,11 @@ def ask(
     # A bad question or date is refused now, not after the models have loaded (seconds).
     rag.read_question(question, settings, as_of=as_of, since=since, until=until)
     engine = rag.open_engine(settings=settings)
-    answer = engine.ask(
-        question, as_of=as_of, sources=source, since=since, until=until, answerer=answerer,
+    options = rag.AskOptions.build(
+        as_of=as_of, sources=source, since=since, until=until, answerer=answerer,
         all_dates=all_dates, article=article,
     )  # fmt: skip
+    answer = engine.ask(question, options)
     if as_json:
         print(answer.to_json())
         return

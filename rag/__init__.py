@@ -23,6 +23,7 @@ _LAZY = {
     "Citation": "rag.types",
     "Passage": "rag.types",
     "SearchScope": "rag.types",
+    "AskOptions": "rag.types",
     "Retrieved": "rag.types",
     "NewsQueryEngine": "rag.engine",
     "REFUSAL": "rag.compose",

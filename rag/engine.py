@@ -16,7 +16,6 @@ import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import Any
 
 from llama_index.core.base.response.schema import Response
@@ -34,7 +33,7 @@ from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
 from rag.store import DamagedLibrary, Library
 from rag.text import load_splitter
-from rag.types import Answer, Retrieved
+from rag.types import Answer, AskOptions, Retrieved
 
 __all__ = ["REFUSAL", "NewsQueryEngine", "QueryError", "open_engine"]
 
@@ -56,41 +55,16 @@ class NewsQueryEngine(CustomQueryEngine):
         return Response(response=answer.text, source_nodes=nodes, metadata={"answer": answer})
 
     # ------------------------------------------------------------------ our API
-    def ask(
-        self,
-        question: str,
-        *,
-        as_of: date | str | None = None,
-        sources: Sequence[str] | None = None,
-        since: date | str | None = None,
-        until: date | str | None = None,
-        answerer: str | None = None,
-        all_dates: bool = False,
-        article: str | None = None,
-    ) -> Answer:
-        """The verified answer. ``all_dates``: ignore the question's time expression and
-        since/until (every date up to ``as_of``), as a refusal's retry does. ``article``: an
-        article's id (or unique id prefix, or URL): answer from every passage of it alone, as
-        a refusal's ``may_answer`` suggests."""
-        return last_of(
-            self.stream(
-                question, as_of=as_of, sources=sources, since=since, until=until,
-                answerer=answerer, all_dates=all_dates, article=article,
-            ),
-            Answer,
-        )  # fmt: skip
+    def ask(self, question: str, options: AskOptions | None = None, **keywords: Any) -> Answer:
+        """The verified answer. Keywords (or ``options``, an ``AskOptions``): ``as_of``,
+        ``sources``, ``since``, ``until``, ``answerer``; ``all_dates``: ignore the question's
+        time expression and since/until (every date up to ``as_of``), as a refusal's retry
+        does; ``article``: an article's id (or unique id prefix, or URL): answer from every
+        passage of it alone, as a refusal's ``may_answer`` suggests."""
+        return last_of(self.stream(question, options, **keywords), Answer)
 
     def stream(
-        self,
-        question: str,
-        *,
-        as_of: date | str | None = None,
-        sources: Sequence[str] | None = None,
-        since: date | str | None = None,
-        until: date | str | None = None,
-        answerer: str | None = None,
-        all_dates: bool = False,
-        article: str | None = None,
+        self, question: str, options: AskOptions | None = None, **keywords: Any
     ) -> Iterator[str | Retrieved | Answer]:
         """``Retrieved`` once the passages are found, text pieces while the answer is produced,
         then the verified ``Answer``.
@@ -100,15 +74,10 @@ class NewsQueryEngine(CustomQueryEngine):
         it. Show it as unverified, or wait for the Answer.
         """
         started = time.perf_counter()
-        plan = plan_query(
-            question, self.library, self.settings,
-            as_of=as_of, sources=sources, since=since, until=until, all_dates=all_dates,
-        )  # fmt: skip
-        chosen = self.answerer(answerer)
-        if article is None:
-            search = self.retriever.search_plan(plan)
-        else:
-            search = self.retriever.search_article(plan, self._article_id(article))
+        options = _options(options, keywords)
+        plan = plan_query(question, self.library, self.settings, options)
+        chosen = self.answerer(options.answerer)
+        search = self._search(plan, options)
         timings = {
             "retrieve": _ms(started),
             "dense": round(search.dense_ms, 1),
@@ -142,22 +111,19 @@ class NewsQueryEngine(CustomQueryEngine):
             raise QueryError(f"article {key!r}: no such article in the library (`newsrag list`)")
         return found.id
 
+    def _search(self, plan: QueryPlan, options: AskOptions) -> SearchResult:
+        if options.article is None:
+            return self.retriever.search_plan(plan)
+        return self.retriever.search_article(plan, self._article_id(options.article))
+
     def answer_context(
-        self,
-        question: str,
-        *,
-        as_of: date | str | None = None,
-        sources: Sequence[str] | None = None,
-        since: date | str | None = None,
-        until: date | str | None = None,
+        self, question: str, options: AskOptions | None = None, **keywords: Any
     ) -> AnswerContext:
         """What an answerer is given for ``question``: planned and retrieved exactly as
         ``ask`` does (the reader is trained on these, eval/train_reader.py)."""
-        plan = plan_query(
-            question, self.library, self.settings,
-            as_of=as_of, sources=sources, since=since, until=until,
-        )  # fmt: skip
-        return self._context(plan, self.retriever.search_plan(plan))
+        options = _options(options, keywords)
+        plan = plan_query(question, self.library, self.settings, options)
+        return self._context(plan, self._search(plan, options))
 
     def _context(self, plan: QueryPlan, search: SearchResult) -> AnswerContext:
         return AnswerContext(
@@ -171,24 +137,35 @@ class NewsQueryEngine(CustomQueryEngine):
             recency=plan.filters.recency,
         )
 
-    def chat(self, history: Sequence[Any], message: str, **options: Any) -> Answer:
+    def chat(
+        self,
+        history: Sequence[Any],
+        message: str,
+        options: AskOptions | None = None,
+        **keywords: Any,
+    ) -> Answer:
         """Answer a follow-up: rewritten into a standalone question from the history first.
 
-        ``history``: (user, assistant) pairs, or chat messages ({"role", "content"} dicts).
-        ``options``: those of ``ask``.
+        ``history``: (user, assistant) pairs (the assistant's part text or its ``Answer``),
+        or chat messages ({"role", "content"} dicts). Options: those of ``ask``.
         """
-        return last_of(self.stream_chat(history, message, **options), Answer)
+        return last_of(self.stream_chat(history, message, options, **keywords), Answer)
 
     def stream_chat(
-        self, history: Sequence[Any], message: str, **options: Any
+        self,
+        history: Sequence[Any],
+        message: str,
+        options: AskOptions | None = None,
+        **keywords: Any,
     ) -> Iterator[str | Retrieved | Answer]:
         """``chat`` as a stream: text pieces, then the ``Answer`` (as ``stream`` does)."""
+        options = _options(options, keywords)
         message = normalise_question(message, self.settings)
         try:
             pairs = conversation_pairs(history)
         except ValueError as error:
             raise QueryError(str(error)) from None
-        chosen = self.answerer(options.get("answerer"))
+        chosen = self.answerer(options.answerer)
         # A question that stands alone is asked as it is: the history enters only through
         # the rewrite of a follow-up (an LLM rewrite of "Who did the Eagles sign?" after a
         # Masters question carried the Masters into it, #26).
@@ -199,7 +176,7 @@ class NewsQueryEngine(CustomQueryEngine):
             # The limit is on what the person wrote (checked above), not on the context the
             # rewrite added: a long rewrite falls back to their own words.
             standalone = message
-        for piece in self.stream(standalone, **options):
+        for piece in self.stream(standalone, options):
             if isinstance(piece, Answer):
                 piece.debug["standalone_question"] = standalone
                 piece.question = message
@@ -214,6 +191,13 @@ class NewsQueryEngine(CustomQueryEngine):
             except NewsragError as error:
                 raise QueryError(str(error)) from None
         return self.answerers[name]
+
+
+def _options(options: AskOptions | None, keywords: dict[str, Any]) -> AskOptions:
+    try:
+        return AskOptions.build(options, **keywords)
+    except ValueError as error:  # an unknown keyword: named, not a TypeError traceback
+        raise QueryError(str(error)) from None
 
 
 def _ms(started: float) -> float:

@@ -25,6 +25,7 @@ from rag.errors import NewsragError
 from rag.filters import SearchFilters
 from rag.settings import Settings
 from rag.store import Library
+from rag.types import AskOptions
 
 
 class QueryError(NewsragError, ValueError):
@@ -133,21 +134,15 @@ def read_question(
 
 
 def plan_query(
-    question: str,
-    library: Library,
-    settings: Settings,
-    *,
-    as_of: date | str | None = None,
-    sources: Sequence[str] | None = None,
-    since: date | str | None = None,
-    until: date | str | None = None,
-    all_dates: bool = False,
+    question: str, library: Library, settings: Settings, options: AskOptions
 ) -> QueryPlan:
     """The plan for one question; ``QueryError`` names the first bad input. ``all_dates``:
     ignore the time expression and since/until (a refusal's "search all dates")."""
     inputs = read_question(
-        question, settings, as_of=as_of, since=since, until=until, all_dates=all_dates
-    )
+        question, settings, as_of=options.as_of, since=options.since, until=options.until,
+        all_dates=options.all_dates,
+    )  # fmt: skip
+    sources = options.sources
     question, day, first, last = inputs.question, inputs.as_of, inputs.first_day, inputs.last_day
     window = inputs.window
     if library.article_count() == 0:

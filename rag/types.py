@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -102,6 +104,35 @@ class Retrieved(BaseModel):
     # How long the answerer should take, from the prompt's size and its measured speed (an
     # LLM's; None for the extractive answerer, or before the LLM's first answer is timed).
     expected_s: float | None = None
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """How a question is asked: built once from the keywords of ``ask``, ``stream``,
+    ``chat``, ``stream_chat`` and ``answer_context`` (or given whole as ``options=``) and
+    passed down as one object, so a new option is added here and nowhere else.
+
+    Values are kept as given and checked where they are used (``rag.plan``), whose errors
+    name the bad one."""
+
+    as_of: date | str | None = None  # answer as of this day (later articles hidden)
+    sources: Sequence[str] | None = None  # only these sources (None: every source)
+    since: date | str | None = None  # published on or after
+    until: date | str | None = None  # published on or before
+    answerer: str | None = None  # "extractive", "llm" (None: the configured one)
+    all_dates: bool = False  # ignore the question's time words and since/until
+    article: str | None = None  # answer from every passage of this article alone
+
+    @classmethod
+    def build(cls, options: AskOptions | None = None, **keywords: Any) -> AskOptions:
+        """``options`` with ``keywords`` over it; an unknown keyword is a ``ValueError``
+        naming it."""
+        known = {f.name for f in fields(cls)}
+        if unknown := sorted(set(keywords) - known):
+            raise ValueError(f"unknown option {unknown[0]!r} (options: {', '.join(sorted(known))})")
+        if isinstance(keywords.get("sources"), list):  # a frozen object holds a tuple
+            keywords["sources"] = tuple(keywords["sources"])
+        return replace(options or cls(), **keywords)
 
 
 class SearchScope(BaseModel):

@@ -194,18 +194,18 @@ class ChatTab:
 
         yield "", reply(render.SEARCHING), answers, sections, skip, skip, hidden, skip
         history = [(a["question"], a) for a in answers]  # with its short answer: "he" is it
-        options = {
-            "as_of": _day(as_of),
-            "since": None if all_dates else _day(since),
-            "until": None if all_dates else _day(until),
-            "sources": None if all_dates else (list(sources or []) or None),
-            "answerer": answerer or None,
-            "all_dates": all_dates,
-            "article": article,
-        }
+        options = rag.AskOptions(
+            as_of=_day(as_of),
+            since=None if all_dates else _day(since),
+            until=None if all_dates else _day(until),
+            sources=None if all_dates else (tuple(sources or ()) or None),
+            answerer=answerer or None,
+            all_dates=all_dates,
+            article=article,
+        )
         partial, final, found = "", None, None
         try:
-            stream = self.space.engine.stream_chat(history, message, **options)
+            stream = self.space.engine.stream_chat(history, message, options)
             with contextlib.closing(paced(stream, STOP_WITHIN_S)) as pieces:
                 for piece in pieces:
                     if stop_requested.is_set():  # closing stops the model at its next token
@@ -445,14 +445,11 @@ class Api:
         """Answer a question from the library. Returns the Answer as JSON (text with [n],
         short_answer, refused, citations with quotes and offsets, closest sources)."""
         try:
-            answer = self.space.engine.ask(
-                question,
-                as_of=as_of or None,
-                sources=sources or None,
-                since=since or None,
-                until=until or None,
-                answerer=answerer or None,
-            )
+            options = rag.AskOptions.build(
+                as_of=as_of or None, sources=sources or None, since=since or None,
+                until=until or None, answerer=answerer or None,
+            )  # fmt: skip
+            answer = self.space.engine.ask(question, options)
         except Exception as error:
             raise gr.Error(plain_words(error)) from None
         return answer.model_dump(mode="json")

@@ -72,6 +72,17 @@ def test_a_refusal_lists_only_articles_that_share_the_key_terms(news_engine):
     assert [p.title for p in answer.closest] == ["Harbour bridge reopens after two-year repair"]
 
 
+def test_options_given_whole_or_as_keywords_ask_the_same(news_engine):
+    options = rag.AskOptions(as_of="2024-06-01", since="2024-03-01", sources=("Millbrook Courier",))
+    whole = news_engine.ask("Who cut the ribbon?", options)
+    keywords = news_engine.ask(
+        "Who cut the ribbon?", as_of="2024-06-01", since="2024-03-01", sources=["Millbrook Courier"]
+    )
+    assert whole.text == keywords.text and whole.searched == keywords.searched
+    over = news_engine.ask("Who cut the ribbon?", options, since=None)  # a keyword overrides
+    assert over.searched.published_from is None
+
+
 def test_a_refusal_offers_the_article_whose_title_holds_the_question_read_whole(news_engine):
     """#26 finding 3: a refusal with the answer in view (its closest article's title is about
     what was asked) says so, and ``ask(article=...)`` reads every passage of that article."""
@@ -244,6 +255,7 @@ def test_planted_instructions_change_nothing(tmp_path):
         ({"question": b"Who cut the ribbon?"}, "question is bytes"),
         ({"question": 42}, "question must be text, not int"),
         ({"question": "Who?", "article": "nope"}, "article 'nope': no such article"),
+        ({"question": "Who?", "since_date": "2024-01-01"}, "unknown option 'since_date'"),
     ],
 )
 def test_bad_questions_get_clear_errors(news_engine, kwargs, message):
