@@ -2,7 +2,8 @@
 
 Public API: ``ingest(inputs, settings=None, ...) -> IngestSummary``; the same on a Ray cluster:
 ``cluster_ingest(inputs, settings, address="local", ...)``; feeds: ``subscribe``,
-``check_now``, ``Watcher`` (the poller); ``SUPPORTED_SUFFIXES``
+``check_now``, ``Watcher`` (the poller), ``wait_for_stop_signal`` (for it and the chat window);
+``SUPPORTED_SUFFIXES``
 (file types the loaders read); ``is_url``; ``SAMPLE_LIBRARY`` (a checkout's sample articles).
 """
 
@@ -24,6 +25,7 @@ _PUBLIC = {
     "subscribe": "ingest.watch",
     "SAMPLE_LIBRARY": "ingest.sources",
     "is_url": "ingest.sources",
+    "wait_for_stop_signal": "ingest.signals",
 }
 
 

@@ -227,21 +227,16 @@ def feeds_check(
 def watch_command(ctx: typer.Context) -> None:
     """Keep the library current: poll every subscription on its schedule until Ctrl-C."""
     import os
-    import signal
-    import threading
 
+    from ingest.signals import wait_for_stop_signal
     from ingest.watch import Watcher
 
     settings = rag.load_settings(**ctx.obj)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     watcher = Watcher(settings, on_check=lambda o: out.print(o.line(), highlight=False))
     count = len(watcher.library.subscriptions.all())
     err.print(f"watching {count} feed(s) of {settings.data_dir}; Ctrl-C stops", highlight=False)
     watcher.start()
-    while not stop.wait(0.5):  # a bare wait() may miss the signal on some platforms
-        pass
+    wait_for_stop_signal()
     err.print("stopping: checks in flight end after their current batch", highlight=False)
     if not watcher.stop():
         err.print("stopped mid-check: the library is consistent; the next check finishes it")

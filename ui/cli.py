@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+import ingest
 import rag
 
 app = typer.Typer()
@@ -32,7 +32,6 @@ SHUTDOWN_GRACE_S = 1.0  # for the server to close (measured: 0.1-0.2 s when idle
 # files), run explicitly because the process then leaves without the interpreter's teardown;
 # atexit has no public "run them now", hence its private _run_exitfuncs (measured: 0.06 s).
 CLEANUP_GRACE_S = 0.5
-SIGNAL_POLL_S = 0.2  # how often the main thread looks at the stop event (signals land between)
 
 
 class ListenError(rag.NewsragError, OSError):
@@ -42,11 +41,7 @@ class ListenError(rag.NewsragError, OSError):
 def serve_until_stopped(app, watcher=None) -> None:
     """Block until SIGINT or SIGTERM, then stop ``app`` (and the feed poller) in bounded time
     (see module doc)."""
-    stop = threading.Event()
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
-    while not stop.wait(SIGNAL_POLL_S):
-        pass
+    ingest.wait_for_stop_signal()
     err.print("stopping…", highlight=False)
     steps = [(app.close, SHUTDOWN_GRACE_S), (atexit._run_exitfuncs, CLEANUP_GRACE_S)]
     if watcher is not None:  # a check in flight ends after its batch, or is cut (journaled)
