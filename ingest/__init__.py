@@ -15,6 +15,7 @@ from rag import offline as _offline  # noqa: F401  (before any HF import)
 _PUBLIC = {
     "SUPPORTED_SUFFIXES": "ingest.loaders",
     "IngestSummary": "ingest.pipeline",
+    "IngestOptions": "ingest.pipeline",
     "Progress": "ingest.pipeline",
     "ingest": "ingest.pipeline",
     "ingest_document": "ingest.pipeline",

@@ -72,24 +72,24 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Add or update articles. Unchanged ones are skipped; a re-run after a crash finishes."""
-    from ingest import ingest  # the pipeline loads the models: only when a command needs it
+    from ingest import IngestOptions, ingest  # the pipeline loads the models: only when used
 
     field_map = parse_field_map(field or [])
     settings = rag.load_settings(**ctx.obj)
     progress_bar = IngestProgress() if not quiet and sys.stderr.isatty() else None
-    options = {
-        "sync": sync, "include": include or (), "exclude": exclude or (), "field_map": field_map,
-        "on_progress": progress_bar.update if progress_bar else None,
-        "on_failure": lambda line: err.print(f"[red]failed:[/] {line}", highlight=False),
-    }  # fmt: skip
+    options = IngestOptions(
+        sync=sync, include=include or (), exclude=exclude or (), field_map=field_map,
+        on_progress=progress_bar.update if progress_bar else None,
+        on_failure=lambda line: err.print(f"[red]failed:[/] {line}", highlight=False),
+    )  # fmt: skip
     try:
         with progress_bar or contextlib.nullcontext():
             if ray is None:
-                summary = ingest(inputs, settings, **options)
+                summary = ingest(inputs, settings, options)
             else:
                 from ingest.cluster import cluster_ingest
 
-                summary = cluster_ingest(inputs, settings, ray, **options)
+                summary = cluster_ingest(inputs, settings, ray, options)
     except KeyboardInterrupt:
         err.print("interrupted: the library is consistent; run the same command to finish")
         raise typer.Exit(INTERRUPTED) from None

@@ -25,7 +25,7 @@ import logging
 import os
 import pickle
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +35,7 @@ from ingest.chunk import Chunker
 from ingest.loaders import InputError, LoadFailure, LoadOptions, RawArticle
 from ingest.pipeline import (
     MB,
+    IngestOptions,
     IngestRun,
     IngestSummary,
     Prepared,
@@ -168,15 +169,12 @@ def cluster_ingest(
     inputs: Sequence[str],
     settings: Settings,
     address: str = LOCAL,
-    *,
-    sync: bool = False,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    field_map: dict[str, str] | None = None,
-    on_progress: Callable[[Any], None] | None = None,
-    on_failure: Callable[[str], None] | None = None,
+    options: IngestOptions | None = None,
+    **keywords: Any,
 ) -> IngestSummary:
-    """Ingest files and folders with the work spread over a Ray cluster (see the module)."""
+    """Ingest files and folders with the work spread over a Ray cluster (see the module);
+    options as ``ingest``'s."""
+    options = IngestOptions.build(options, **keywords)
     names = [os.fspath(item) for item in inputs]
     if urls := [name for name in names if is_url(name)]:
         raise ClusterError(f"{urls[0]}: a Ray ingest reads files and folders; ingest URLs and "
@@ -188,7 +186,7 @@ def cluster_ingest(
         import ray.data
 
         logging.getLogger("ray.data").setLevel(logging.ERROR)
-        items = list(expand(names, include, exclude))
+        items = list(expand(names, options.include, options.exclude))
         for item in items:
             if item.problem:
                 run.fail(LoadFailure(item.name, item.problem))
@@ -205,7 +203,7 @@ def cluster_ingest(
                 [{"path": path} for path in paths], override_num_blocks=len(paths)
             ).flat_map(
                 load_and_chunk, fn_kwargs={"settings": settings, "stored": stored,
-                                           "field_map": dict(field_map or {})},
+                                           "field_map": dict(options.field_map or {})},
                 num_cpus=0,
                 compute=ray.data.TaskPoolStrategy(size=LOAD_TASKS_PER_ACTOR * settings.ray_actors),
             ).map_batches(
@@ -224,11 +222,10 @@ def cluster_ingest(
                 _take(run, loaded)
                 run.report(loaded.location)
         run.flush()
-        if sync:
+        if options.sync:
             run.sync([Path(name) for name in names if Path(name).is_dir()])
 
-    options = {"field_map": field_map, "on_progress": on_progress, "on_failure": on_failure}
-    return _ingest_run(names, work, settings, None, options)
+    return _ingest_run(names, work, settings, None, options.run_callbacks())
 
 
 def _take(run: IngestRun, loaded: Loaded) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ingest import dedupe
 from ingest.chunk import Chunker
@@ -400,38 +401,62 @@ class IngestRun:
         self.summary.removed += len(self.library.delete(gone))
 
 
+@dataclass(frozen=True)
+class IngestOptions:
+    """How to ingest, the same on this machine (``ingest``) and on a Ray cluster
+    (``cluster_ingest``): built once from their keywords (or given whole) and passed down."""
+
+    sync: bool = False  # also remove the articles of files gone from the folders given
+    include: Sequence[str] = ()  # file name patterns to read (all supported if none)
+    exclude: Sequence[str] = ()  # ... and to skip
+    field_map: dict[str, str] | None = None  # JSONL field names -> ours ("headline": "title")
+    on_progress: Callable[[Progress], None] | None = None
+    on_failure: Callable[[str], None] | None = None  # one line per input that failed
+
+    @classmethod
+    def build(cls, options: IngestOptions | None = None, **keywords: Any) -> IngestOptions:
+        """``options`` with ``keywords`` over it; an unknown keyword is a ``TypeError`` naming
+        it, as a misspelt keyword argument is."""
+        known = {f.name for f in fields(cls)}
+        if unknown := sorted(set(keywords) - known):
+            raise TypeError(f"unknown ingest option {unknown[0]!r} (options: {sorted(known)})")
+        return replace(options or cls(), **keywords)
+
+    def run_callbacks(self) -> dict[str, Any]:
+        """What an ``IngestRun`` is given of these."""
+        return {"field_map": self.field_map, "on_progress": self.on_progress,
+                "on_failure": self.on_failure}  # fmt: skip
+
+
 def ingest(
     inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     settings: Settings | None = None,
+    options: IngestOptions | None = None,
     *,
-    sync: bool = False,
-    include: Sequence[str] = (),
-    exclude: Sequence[str] = (),
-    field_map: dict[str, str] | None = None,
-    on_progress: Callable[[Progress], None] | None = None,
-    on_failure: Callable[[str], None] | None = None,
     library: Library | None = None,
+    **keywords: Any,
 ) -> IngestSummary:
-    """Ingest files, folders and URLs into the library; returns the summary.
+    """Ingest files, folders and URLs into the library; returns the summary. Options: those
+    of ``IngestOptions``, as keywords or whole.
 
     >>> from ingest import ingest
     >>> summary = ingest(["data/sample"])            # doctest: +SKIP
     >>> summary.added, summary.unchanged, summary.failed  # doctest: +SKIP
     """
+    options = IngestOptions.build(options, **keywords)
     if isinstance(inputs, str | os.PathLike):
         inputs = [inputs]
     names = [os.fspath(item) for item in inputs]
 
     def work(run: IngestRun) -> None:
-        run.run(expand(names, include, exclude))
-        if sync:
+        run.run(expand(names, options.include, options.exclude))
+        if options.sync:
             run.sync([Path(name) for name in names if not is_url(name) and Path(name).is_dir()])
 
     def before_lock(run: IngestRun) -> None:
         run.prefetch([name for name in names if is_url(name)])
 
-    options = {"field_map": field_map, "on_progress": on_progress, "on_failure": on_failure}
-    return _ingest_run(names, work, settings, library, options, before_lock)
+    return _ingest_run(names, work, settings, library, options.run_callbacks(), before_lock)
 
 
 def ingest_document(

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from ingest import ingest
+from ingest import IngestOptions, ingest
 from rag.store import Library
 from tests.support import SAMPLE
 from tests.support.articles import BRIDGE, FESTIVAL, write_all
@@ -126,7 +126,10 @@ def test_include_and_exclude_globs(settings, tmp_path):
     write_all(folder)
     (folder / ".hidden.txt").write_text("Hidden\nShould never be read.", encoding="utf-8")
     assert ingest([folder], settings, include=["*.md"]).added == 2
-    assert ingest([folder], settings, exclude=["bridge*"]).added == 1  # festival.txt
+    # The same options given whole, as `newsrag ingest` (and a Ray ingest) pass them (#27).
+    assert ingest([folder], settings, IngestOptions(exclude=("bridge*",))).added == 1  # festival
+    with pytest.raises(TypeError, match="unknown ingest option 'exlude'"):
+        ingest([folder], settings, exlude=["bridge*"])
 
 
 def test_delete_removes_vectors(settings, tmp_path):
