@@ -113,7 +113,7 @@ def test_a_writer_that_died_before_updating_the_index_is_caught_up(tmp_path, set
     def died(library, **_):  # the process ends after its SQLite commit, before the index
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rag.store.sync", died)
+    monkeypatch.setattr("rag.store.library.sync", died)
     with pytest.raises(KeyboardInterrupt):
         add(tmp_path, settings, "ferry")
     monkeypatch.undo()

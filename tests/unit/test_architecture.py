@@ -114,3 +114,31 @@ def test_the_cycle_finder_finds_a_cycle():
     planted.add_import(importer="a.y", imported="a.x")
     planted.add_import(importer="a.y", imported="a.z")
     assert [c for c in _strongly_connected(planted) if len(c) > 1] == [["a.x", "a.y"]]
+
+
+# The store is below answering and retrieval: its parts keep what is stored, never how it is
+# searched or read (#27).
+STORE_MUST_NOT_IMPORT = ("rag.answer", "rag.retrieve", "rag.engine", "rag.compose", "rag.plan")
+STORE_MODULE_LINES = 420  # "no module over ~400 lines"
+
+
+def test_the_store_parts_import_nothing_of_answering_or_retrieval(graph):
+    parts = sorted(m for m in graph.modules if m == "rag.store" or m.startswith("rag.store."))
+    assert len(parts) >= 8, parts  # the package, its facade and its parts
+    wrong = [
+        _lines(graph, part, imported)
+        for part in parts
+        for imported in sorted(graph.find_modules_directly_imported_by(part))
+        if imported.startswith(STORE_MUST_NOT_IMPORT)
+    ]
+    assert not wrong, "the store reaches up:\n" + "\n".join(wrong)
+
+
+def test_the_store_modules_are_small():
+    from pathlib import Path
+
+    import rag.store
+
+    folder = Path(rag.store.__file__).parent
+    sizes = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
+    assert max(sizes.values()) <= STORE_MODULE_LINES, sizes
