@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import rag
-from eval.dataset import GoldQuestion
+from eval.dataset import GoldQuestion, read_lines
 from eval.errors import EvalError
 from eval.metrics import contains_answer, first_sentence
 
@@ -221,19 +221,20 @@ def _lower_first(text: str) -> str:
 
 
 def write_conversations(conversations: Sequence[Conversation], path: Path) -> None:
+    """The set as JSONL, whole or not at all; ``EvalError`` names a path it can't write."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text("".join(c.to_json() + "\n" for c in conversations), encoding="utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text("".join(c.to_json() + "\n" for c in conversations), "utf-8")
+        temporary.replace(path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise EvalError(f"--out {path}: cannot write ({error.strerror})") from None
 
 
 def load_conversations(path: str | Path) -> list[Conversation]:
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as error:
-        raise EvalError(f"--conversations {path}: cannot read ({error.strerror})") from None
     conversations = []
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(read_lines(path), 1):
         if not line.strip():
             continue
         try:

@@ -37,14 +37,19 @@ class GoldQuestion:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-def load_questions(path: str | Path) -> list[GoldQuestion]:
-    path = Path(path)
+def read_lines(path: Path) -> list[str]:
+    """The lines of a JSONL file; ``DatasetError`` names the file and what is wrong."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        return path.read_text(encoding="utf-8").splitlines()
     except OSError as error:
         raise DatasetError(f"{path}: cannot read ({error.strerror})") from None
     except UnicodeDecodeError as error:
         raise DatasetError(f"{path}: invalid UTF-8 at byte {error.start}") from None
+
+
+def load_questions(path: str | Path) -> list[GoldQuestion]:
+    path = Path(path)
+    lines = read_lines(path)
     questions: list[GoldQuestion] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, 1):

@@ -33,7 +33,7 @@ from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
 from rag.store import DamagedLibrary, Library
 from rag.text import load_splitter
-from rag.types import Answer, AskOptions, Retrieved
+from rag.types import Answer, Article, AskOptions, Retrieved
 
 __all__ = ["REFUSAL", "NewsQueryEngine", "QueryError", "open_engine"]
 
@@ -105,16 +105,16 @@ class NewsQueryEngine(CustomQueryEngine):
         answer.debug["retrieval"] = search.debug
         yield answer
 
-    def _article_id(self, key: str) -> str:
+    def _article(self, key: str) -> Article:
         found = self.library.resolve(key) if isinstance(key, str) and key.strip() else None
         if found is None:
             raise QueryError(f"article {key!r}: no such article in the library (`newsrag list`)")
-        return found.id
+        return found
 
     def _search(self, plan: QueryPlan, options: AskOptions) -> SearchResult:
         if options.article is None:
             return self.retriever.search_plan(plan)
-        return self.retriever.search_article(plan, self._article_id(options.article))
+        return self.retriever.search_article(plan, self._article(options.article))
 
     def answer_context(
         self, question: str, options: AskOptions | None = None, **keywords: Any

@@ -28,7 +28,7 @@ from rag.models import LocalEmbedding
 from rag.plan import QueryPlan
 from rag.settings import Settings
 from rag.store import Library, chunk_ids
-from rag.types import Passage
+from rag.types import Article, Passage
 
 RRF_K = 60  # the usual constant: ranks matter, raw scores (cosine vs BM25) don't mix
 OVERFETCH = (10, 50)  # plain dense results fetched per filtered one wanted (see dense_ids)
@@ -274,15 +274,14 @@ class HybridRetriever(BaseRetriever):
                 return result
         return result
 
-    def search_article(self, plan: QueryPlan, article_id: str) -> SearchResult:
+    def search_article(self, plan: QueryPlan, article: Article) -> SearchResult:
         """Every passage of one article, nearest to the question first: a refusal's "ask this
         article" (its title held the question's terms, but its best passages did not reach
-        the answer). Nothing when the article is unknown or published after the plan's last
-        day (hidden as of that date)."""
-        article = self.library.get(article_id)
+        the answer). Nothing when it was published after the plan's last day (hidden as of
+        that date)."""
         last_day = plan.filters.last_day
         result = SearchResult(passages=[], filters=plan.filters)
-        if article is None or (last_day and (article.published_date or last_day) > last_day):
+        if last_day and (article.published_date or last_day) > last_day:
             return result
         started = time.perf_counter()
         ids = chunk_ids(article.id, article.version, article.chunk_count)

@@ -27,6 +27,7 @@ from typing import Any
 from rag.answer.entities import Entity, entities
 from rag.answer.question import answer_type, best_span, candidate_spans
 from rag.text import first_sentence
+from rag.types import Answer
 
 _LEADING = re.compile(r"^\s*(and|but|so|also|then)\b[\s,]*", re.I)
 _WHAT_ABOUT = re.compile(
@@ -106,8 +107,8 @@ def conversation_pairs(history: Sequence[Any] | None) -> list[Turn]:
 def _turn(question: str, assistant: Any) -> Turn:
     if isinstance(assistant, dict):  # an Answer's JSON, as the chat window keeps it
         return Turn(question, str(assistant.get("text") or ""), assistant.get("short_answer"))
-    if hasattr(assistant, "short_answer") and hasattr(assistant, "text"):  # an Answer
-        return Turn(question, str(assistant.text), assistant.short_answer)
+    if isinstance(assistant, Answer):
+        return Turn(question, assistant.text, assistant.short_answer)
     return Turn(question, str(assistant or ""))
 
 

@@ -70,6 +70,11 @@ def format_passages(context: AnswerContext, max_chars: int = PASSAGE_CHARS) -> s
     return "\n\n".join(blocks)
 
 
+def prompt_chars(messages: list[ChatMessage]) -> int:
+    """A prompt's size, as ``Throughput`` measures and estimates it."""
+    return sum(len(m.content or "") for m in messages)
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the reader makes of the passages before the model writes: their order best-first
@@ -128,7 +133,7 @@ class LLMAnswerer(Answerer):
         ]
 
     def expected_seconds(self, context: AnswerContext) -> float | None:
-        prompt = sum(len(m.content or "") for m in self.messages(context))
+        prompt = prompt_chars(self.messages(context))
         with self._timing:
             return self.throughput.expected_seconds(prompt)
 
@@ -157,8 +162,9 @@ class LLMAnswerer(Answerer):
         finally:
             getattr(generation, "close", lambda: None)()  # stops the model, not only our reading
         with self._timing:
-            prompt = sum(len(m.content or "") for m in messages)
-            self.throughput.record(prompt, first_token_s, pieces, time.perf_counter() - started)
+            self.throughput.record(
+                prompt_chars(messages), first_token_s, pieces, time.perf_counter() - started
+            )
         # One streamed piece per token: as many as allowed means the limit cut it off.
         draft = to_draft(renumber(text, order), cut_off=pieces >= self.max_tokens)
         short = reading.short_answer

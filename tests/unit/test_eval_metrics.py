@@ -160,3 +160,14 @@ def test_first_sentence_accuracy_counts_only_the_first_sentence():
 )
 def test_short_answer_must_hold_the_gold_and_be_short(short, gold, correct):
     assert short_answer_correct(short, gold) is correct
+
+
+def test_a_conversation_set_that_cannot_be_written_or_read_is_named(tmp_path):
+    from eval.conversations import load_conversations, write_conversations
+
+    with pytest.raises(EvalError, match=r"--out .*x\.jsonl: cannot write"):
+        write_conversations([], tmp_path / "missing" / "x.jsonl")
+    binary = tmp_path / "conversations.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(EvalError, match=r"conversations\.jsonl: invalid UTF-8 at byte 0"):
+        load_conversations(binary)
