@@ -13,23 +13,9 @@ import gradio as gr
 import ingest
 import rag
 from ui import render
+from ui.workspace import LIBRARY_WRITE
 
 FEED_HEADERS = ["Feed", "Source", "Every", "Last checked", "Last new item", "Items", "Health"]
-
-
-def when(iso: str | None) -> str:
-    """An ISO time as 'YYYY-MM-DD HH:MM UTC' (stable: no "5 min ago" going stale)."""
-    return f"{iso[:10]} {iso[11:16]} UTC" if iso else "never"
-
-
-def feeds_summary(subscriptions: list[rag.Subscription]) -> str:
-    """For the header: '3 feeds: 2 ok, 1 failing' ('' without subscriptions)."""
-    if not subscriptions:
-        return ""
-    failing = sum(1 for s in subscriptions if s.last_error)
-    noun = "feed" if len(subscriptions) == 1 else "feeds"
-    state = f"{len(subscriptions) - failing} ok" + (f", {failing} failing" if failing else "")
-    return f"{len(subscriptions)} {noun}: {state}"
 
 
 class FeedsPanel:
@@ -37,10 +23,44 @@ class FeedsPanel:
         self.settings = settings
         self.library = library
 
+    # ------------------------------------------------------------------ layout and events
+    def layout(self) -> None:
+        with gr.Accordion("Feeds", open=True, elem_id="nr-feeds"):
+            gr.Markdown(
+                "Subscribed feeds are checked on their schedule while `newsrag watch` "
+                "or `newsrag ui --watch` runs; their new articles appear here."
+            )
+            with gr.Row():
+                self.url = gr.Textbox(label="Feed URL (RSS or Atom)", scale=4,
+                                      placeholder="https://example.com/news.rss")  # fmt: skip
+                self.every = gr.Textbox(label="Check every", placeholder="15m", scale=1)
+                self.source = gr.Textbox(label="Source name (optional)", scale=2)
+            with gr.Row():
+                self.subscribe_button = gr.Button("Subscribe", variant="primary")
+                self.check_button = gr.Button("Check all feeds now")
+                self.unsubscribe_button = gr.Button("Unsubscribe selected feed", variant="stop")
+            self.result = gr.HTML()
+            self.feeds = gr.Dataframe(value=self.table(), headers=FEED_HEADERS,
+                                      interactive=False, wrap=True,
+                                      elem_id="nr-feeds-table")  # fmt: skip
+            self.selected = gr.Textbox(visible=False)
+
+    def wire(self) -> None:
+        private = {"api_visibility": "private"}
+        self.subscribe_button.click(self.subscribe, [self.url, self.every, self.source],
+                                    [self.result, self.feeds, self.url], **private)  # fmt: skip
+        self.feeds.select(self.select, None, self.selected, **private)
+        self.unsubscribe_button.click(self.unsubscribe, self.selected,
+                                      [self.result, self.feeds], **private)  # fmt: skip
+        self.check_button.click(self.check_now, None, [self.result, self.feeds], **private,
+                                **LIBRARY_WRITE)  # fmt: skip
+
+    # ------------------------------------------------------------------ handlers
+
     def table(self) -> list[list[Any]]:
         return [
-            [s.url, s.source or "(feed title)", s.every_text, when(s.last_checked),
-             when(s.last_new_item) if s.last_new_item else "-", s.items_ingested, s.health]
+            [s.url, s.source or "(feed title)", s.every_text, render.when(s.last_checked),
+             render.when(s.last_new_item) if s.last_new_item else "-", s.items_ingested, s.health]
             for s in self.library.subscriptions.all()
         ]  # fmt: skip
 

@@ -378,3 +378,18 @@ def _marked(text: str, citations: Sequence[dict[str, Any]]) -> list[tuple[str, i
         previous_end, previous_article = match.end(), article
     found.append((text[position:], None))
     return found
+
+
+def when(iso: str | None) -> str:
+    """An ISO time as 'YYYY-MM-DD HH:MM UTC' (stable: no "5 min ago" going stale)."""
+    return f"{iso[:10]} {iso[11:16]} UTC" if iso else "never"
+
+
+def feeds_summary(subscriptions: list[rag.Subscription]) -> str:
+    """For the header: '3 feeds: 2 ok, 1 failing' ('' without subscriptions)."""
+    if not subscriptions:
+        return ""
+    failing = sum(1 for s in subscriptions if s.last_error)
+    noun = "feed" if len(subscriptions) == 1 else "feeds"
+    state = f"{len(subscriptions) - failing} ok" + (f", {failing} failing" if failing else "")
+    return f"{len(subscriptions)} {noun}: {state}"

@@ -3,10 +3,15 @@ each with its outlets, dates and lead sentence cited; a click on a story asks ab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
+
+import gradio as gr
 
 import rag
 from ui import render
+from ui.workspace import as_day
 
 PERIOD_DAYS = 7  # the panel's period: a week, the span of most "this week" questions
 PANEL_STORIES = 5
@@ -54,3 +59,39 @@ class WhatsNew:
         html = f'<div class="whats-new"><div class="src-meta">{heading}</div><ol>'
         html += "".join(items) + "</ol></div>"
         return html, [[story.headline] for story in stories]
+
+
+class WhatsNewPanel:
+    """The panel beside the chat: the stories of ``WhatsNew`` as of the Filters' day."""
+
+    def __init__(self, library: rag.Library):
+        self.news = WhatsNew(library)
+
+    def layout(self) -> None:
+        with gr.Accordion("What's new", open=False, elem_id="nr-news"):
+            self.list = gr.HTML(elem_id="nr-news-list")
+            self.stories = gr.Dataset(
+                components=[gr.Textbox(visible=False)],
+                samples=[[NO_STORIES]],
+                label="Ask about a story",
+                elem_id="nr-stories",
+            )
+
+    def wire(self, question: gr.Textbox, ask_on: Callable, as_of: gr.DateTime) -> None:
+        """A story clicked goes into ``question`` and is asked (``ask_on`` answers after an
+        event); the panel follows the ``as_of`` day."""
+        picked = self.stories.click(self.pick_story, self.stories, question, queue=False,
+                                    api_visibility="private")  # fmt: skip
+        ask_on(picked.then)
+        as_of.change(self.refreshed, as_of, [self.list, self.stories], show_progress="hidden",
+                     api_visibility="private", queue=False)  # fmt: skip
+
+    def refreshed(self, as_of: Any = None):
+        """(the panel's HTML, its clickable stories) as of ``as_of``."""
+        html, questions = self.news.panel(as_day(as_of))
+        return html, gr.Dataset(samples=questions or [[NO_STORIES]])
+
+    @staticmethod
+    def pick_story(sample: list[str]) -> str:
+        """A story clicked: the question about it goes into the box."""
+        return "" if sample[0] == NO_STORIES else question_about(sample[0])

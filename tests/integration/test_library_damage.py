@@ -120,7 +120,8 @@ def test_the_chat_window_of_a_read_only_library_refuses_uploads_and_deletes(libr
     prefix, data_dir = read_only_view(library_dir, tmp_path)
     script = f"""
 import gradio as gr, rag
-from ui.app import LibraryTab, Workspace
+from ui.library import LibraryTab
+from ui.workspace import Workspace
 from ui.server import prepare_library
 settings = rag.load_settings(data_dir={str(data_dir)!r})
 prepare_library(settings, None)

@@ -11,7 +11,8 @@ import pytest
 import rag
 from tests.support import assert_leads_with
 from ui import render
-from ui.app import ChatTab, Workspace
+from ui.chat import ChatPanel
+from ui.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def chat(ui_settings):
     settings = ui_settings.model_copy(update={"llm_max_tokens": 64})
-    return ChatTab(Workspace(settings, rag.open_engine(settings=settings)))
+    return ChatPanel(Workspace(settings, rag.open_engine(settings=settings)))
 
 
 def turn(chat, question, answers=(), sections=(), **filters):
@@ -123,9 +124,9 @@ def test_a_narrowed_refusal_says_what_was_searched_and_offers_a_wider_retry(chat
 
 
 def test_clear_resets_everything_the_conversation_holds():
-    from ui.app import ChatTab
+    from ui.chat import ChatPanel
 
-    messages, answers, sections, panel, export, question, retry = ChatTab.clear()
+    messages, answers, sections, panel, export, question, retry = ChatPanel.clear()
     assert (messages, answers, sections, question) == ([], [], [], "")
     assert "data-turn" not in panel and retry.visible is False
     assert export.value is None and export.interactive is False
@@ -156,9 +157,9 @@ def test_gradio_hands_the_page_request_to_the_chat_handlers():
     """Stop is keyed by the page's session: Gradio must recognise the request parameter."""
     from gradio.utils import get_type_hints
 
-    from ui.app import ChatTab
+    from ui.chat import ChatPanel
 
-    for handler in (ChatTab.begin, ChatTab.stop, ChatTab.respond, ChatTab.retry):
+    for handler in (ChatPanel.begin, ChatPanel.stop, ChatPanel.respond, ChatPanel.retry):
         assert get_type_hints(handler)["request"] == (gr.Request | None)
 
 
