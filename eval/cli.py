@@ -201,6 +201,9 @@ def train_cross_encoder_command(
     ] = None,
     cloze: Annotated[int, typer.Option(help="Self-supervised questions to make")] = 4500,
     max_steps: Annotated[int | None, typer.Option(help="Stop after this many steps")] = None,
+    lora: Annotated[
+        bool, typer.Option(help="LoRA adapters on every layer, not the top two layers whole")
+    ] = False,
 ) -> None:
     """Fine-tune MiniLM into the question-sentence cross-encoder (docs/reader.md). Resumable:
     run the same command again after an interruption."""
@@ -222,7 +225,7 @@ def train_cross_encoder_command(
         try:
             run = train_cross_encoder(
                 quiz, corpus or [], out, cache, held_out=held_out, cloze_questions=cloze,
-                max_steps=max_steps, progress=bar.console.print, on_step=on_step,
+                max_steps=max_steps, progress=bar.console.print, on_step=on_step, lora=lora,
             )  # fmt: skip
         except KeyboardInterrupt:
             err.print(f"interrupted: checkpoints are in {cache}; run the same command to resume")

@@ -8,10 +8,14 @@ repository holds only what training changed: ``cross_encoder.safetensors`` (floa
 beside this file, with ``cross_encoder.json`` saying how it was made. Loading puts those
 tensors over the installed base weights, offline.
 
-Why these choices (measured, docs/reader.md): the lower layers stay frozen, so a training step
-back-propagates through a third of the network (about twice as fast on this CPU) and the
-artefact stays under 10 MB in float16; LoRA through every layer would keep the file smaller
-but back-propagate through all six.
+Two forms of "what training changed", each loaded over the base weights:
+
+- the top ``TRAINED_LAYERS`` layers, pooler and head, whole (the shipped file): a step
+  back-propagates through a third of the network, and the file stays under 10 MB in float16;
+- LoRA adapters on every layer (``LORA_TARGETS``, rank ``LORA_RANK``) with the pooler and head
+  whole (``newsrag train-cross-encoder --lora``): all six layers learn to read the question
+  against the sentence, which the frozen lower layers could not (docs/reader.md), in a file of
+  ~2 MB. Loading merges each adapter into its weight once, so reading costs the same.
 """
 
 from __future__ import annotations
@@ -36,6 +40,15 @@ TRAINED_LAYERS = 2
 # Word pieces of (question, sentence) read together. Quiz questions run long: the asking
 # sentence goes first (``reader_question``) so that truncation cuts the preamble, not it.
 CROSS_ENCODER_TOKENS = 96
+# LoRA: every layer's attention and feed-forward projections get a rank-LORA_RANK update
+# W + (LORA_ALPHA / LORA_RANK) * B @ A; peft's usual scale of alpha = 2 x rank.
+LORA_RANK = 16
+LORA_ALPHA = 32
+LORA_TARGETS = (
+    r"bert\.encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense"
+    r"|intermediate\.dense|output\.dense)"
+)
+TRAINED_WHOLE = ("classifier.", "bert.pooler.")  # trained whole in either form
 SCORE_BATCH = 16
 
 
@@ -72,7 +85,7 @@ def encode_pairs(
 def cross_encoder_trains(name: str) -> bool:
     """Whether parameter ``name`` of the base model is one training changes."""
     first_trained = 6 - TRAINED_LAYERS
-    if name.startswith(("classifier.", "bert.pooler.")):
+    if name.startswith(TRAINED_WHOLE):
         return True
     prefix = "bert.encoder.layer."
     if name.startswith(prefix):
@@ -106,12 +119,30 @@ def cross_encoder_base(threads: int = 0):
 
 
 @dataclass(frozen=True)
+class LoraShape:
+    rank: int
+    alpha: float
+
+    @property
+    def scale(self) -> float:
+        return self.alpha / self.rank
+
+
+@dataclass(frozen=True)
 class CrossEncoderInfo:
     """What ``cross_encoder.json`` says: how the weights were made."""
 
-    trained_layers: int
+    trained_layers: int  # whole top layers (0 for LoRA)
     max_tokens: int
     provenance: dict[str, Any]
+    lora: LoraShape | None = None
+
+
+def lora_targets(model: torch.nn.Module) -> list[str]:
+    """The names of the base model's Linear layers that LoRA adapts."""
+    import re
+
+    return [name for name, _ in model.named_modules() if re.fullmatch(LORA_TARGETS, name)]
 
 
 class CrossEncoder:
@@ -128,13 +159,28 @@ class CrossEncoder:
         except Exception as error:  # OSError, or safetensors' own error for a damaged file
             raise CrossEncoderError(f"cross-encoder {weights}: cannot read ({error})") from None
         model, self.tokenizer = cross_encoder_base(threads)
-        expected = {n for n, _ in model.named_parameters() if cross_encoder_trains(n)}
+        lora = self.info.lora
+        if lora:
+            whole = {n for n, _ in model.named_parameters() if n.startswith(TRAINED_WHOLE)}
+            targets = lora_targets(model)
+            expected = whole | {f"{t}.lora_{m}" for t in targets for m in "AB"}
+        else:
+            expected = {n for n, _ in model.named_parameters() if cross_encoder_trains(n)}
         if set(changed) != expected:
             missing = sorted(expected - set(changed))[:3]
             raise CrossEncoderError(
                 f"cross-encoder {weights}: not an adapter of the shipped MiniLM "
                 f"(missing {missing}, {len(set(changed) - expected)} unknown tensors)"
             )
+        if lora:
+            modules = dict(model.named_modules())
+            with torch.no_grad():
+                for target in targets:
+                    update = (
+                        changed.pop(f"{target}.lora_B").float()
+                        @ changed.pop(f"{target}.lora_A").float()
+                    )
+                    modules[target].weight += lora.scale * update
         model.load_state_dict({k: v.float() for k, v in changed.items()}, strict=False)
         model.eval()
         self.model = model
@@ -170,10 +216,12 @@ def _read_info(weights: Path) -> CrossEncoderInfo:
     info = weights.with_suffix(".json")
     try:
         data = json.loads(info.read_text(encoding="utf-8"))
+        lora = data.get("lora")
         return CrossEncoderInfo(
             trained_layers=int(data["trained_layers"]),
             max_tokens=int(data["max_tokens"]),
             provenance=dict(data.get("provenance", {})),
+            lora=LoraShape(int(lora["rank"]), float(lora["alpha"])) if lora else None,
         )
     except OSError as error:
         raise CrossEncoderError(f"cross-encoder {info}: cannot read ({error.strerror})") from None
@@ -183,33 +231,30 @@ def _read_info(weights: Path) -> CrossEncoderInfo:
         ) from None
 
 
-def save_cross_encoder(model: torch.nn.Module, weights: Path, provenance: dict[str, Any]) -> None:
-    """Write what training changed (float16) and its description, each whole or not at all."""
+def save_cross_encoder(
+    changed: dict[str, torch.Tensor],
+    weights: Path,
+    provenance: dict[str, Any],
+    lora: LoraShape | None = None,
+) -> None:
+    """Write what training changed (float16; named as the base model's parameters, or
+    ``<layer>.lora_A``/``lora_B``) and its description, each whole or not at all."""
     from safetensors.torch import save_file
 
-    changed = {
-        name: tensor.detach().to(dtype=_half()).contiguous()
-        for name, tensor in model.named_parameters()
-        if cross_encoder_trains(name)
-    }
+    halved = {name: t.detach().to(dtype=_half()).contiguous() for name, t in changed.items()}
     temporary = weights.with_name(weights.name + ".tmp")
-    save_file(changed, str(temporary), metadata={"format": "newsrag-cross-encoder-1"})
+    save_file(halved, str(temporary), metadata={"format": "newsrag-cross-encoder-1"})
     temporary.replace(weights)
+    description = {
+        "trained_layers": 0 if lora else TRAINED_LAYERS,
+        "max_tokens": CROSS_ENCODER_TOKENS,
+        "provenance": provenance,
+    }
+    if lora:
+        description["lora"] = {"rank": lora.rank, "alpha": lora.alpha}
     info = weights.with_suffix(".json")
     described = info.with_name(info.name + ".tmp")
-    described.write_text(
-        json.dumps(
-            {
-                "trained_layers": TRAINED_LAYERS,
-                "max_tokens": CROSS_ENCODER_TOKENS,
-                "provenance": provenance,
-            },
-            indent=1,
-            sort_keys=True,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    described.write_text(json.dumps(description, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     described.replace(info)
 
 

@@ -63,36 +63,64 @@ def test_a_cloze_question_asks_for_the_entity_by_its_type():
     assert "Florida" not in question and question.endswith("?")
 
 
+def _loss(trainer: Trainer, pairs) -> float:
+    import torch
+
+    trainer.model.eval()
+    with torch.inference_mode():
+        logits = trainer.model(**trainer.encode(pairs)).logits[:, 0]
+        labels = torch.tensor([float(p.label) for p in pairs])
+        return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, labels))
+
+
 def test_training_lowers_the_loss_and_changes_only_the_top(fixture_pairs):
     _, pairs = fixture_pairs
     order = schedule(pairs, seed=3)[:64]
     trainer = Trainer(steps=12, seed=3)
     before = {n: p.detach().clone() for n, p in trainer.model.named_parameters()}
-
-    def loss() -> float:
-        import torch
-
-        trainer.model.eval()
-        with torch.inference_mode():
-            logits = trainer.model(**trainer.encode(order)).logits[:, 0]
-            labels = torch.tensor([float(p.label) for p in order])
-            return float(torch.nn.functional.binary_cross_entropy_with_logits(logits, labels))
-
-    first = loss()
+    first = _loss(trainer, order)
     for step in range(12):
         trainer.train_step(order[(step % 2) * 32 : (step % 2 + 1) * 32])
-    assert loss() < first * 0.8
+    assert _loss(trainer, order) < first * 0.8
     changed = {n for n, p in trainer.model.named_parameters() if not p.equal(before[n])}
     assert changed and all(rag.cross_encoder_trains(n) for n in changed)
     assert not any(n.startswith("bert.embeddings") for n in changed)
 
 
-def test_the_command_writes_small_weights_that_load_and_resumes(tmp_path, fixture_pairs):
+def test_lora_trains_every_layer_and_its_small_file_reads_as_the_trained_model(
+    tmp_path, fixture_pairs
+):
+    _, pairs = fixture_pairs
+    order = schedule(pairs, seed=3)[:64]
+    trainer = Trainer(steps=24, seed=3, lora=True)  # adapters learn slower than whole layers
+    first = _loss(trainer, order)
+    for step in range(24):
+        trainer.train_step(order[(step % 2) * 32 : (step % 2 + 1) * 32])
+    assert _loss(trainer, order) < first * 0.8
+    changed = trainer.changed()
+    adapted = {n.split(".")[3] for n in changed if ".lora_" in n}  # bert.encoder.layer.N...
+    assert adapted == {str(n) for n in range(6)}, adapted
+    assert all(".lora_" in n or n.startswith(rag.TRAINED_WHOLE) for n in changed)
+    out = tmp_path / "lora.safetensors"
+    rag.save_cross_encoder(changed, out, {"seed": 3}, trainer.lora)
+    assert out.stat().st_size < 3 * 1024 * 1024
+    # Loading merges each adapter into its weight: it reads as the model that trained.
+    question = "Who won the race?"
+    passages = ["Ana Lopez won the race on Sunday.", "It rained all day in the city."]
+    expected = trainer.scores(question, passages)
+    loaded = rag.CrossEncoder(out)
+    assert loaded.info.lora == trainer.lora
+    assert loaded.logits(question, passages) == pytest.approx(expected, abs=0.02)
+
+
+@pytest.mark.parametrize("lora", [False, True], ids=["top-layers", "lora"])
+def test_the_command_writes_small_weights_that_load_and_resumes(tmp_path, fixture_pairs, lora):
     train, _ = fixture_pairs
     out = tmp_path / "ce.safetensors"
     common = dict(
         quiz=[train], corpora=[train / "corpus.jsonl"], out=out, work=tmp_path / "work",
         cloze_questions=20, seed=5, progress=lambda line: None, before=AFTER_THE_FIXTURE,
+        lora=lora,
     )  # fmt: skip
     first = train_cross_encoder(max_steps=2, **common)
     assert first.steps == 2 and out.stat().st_size < 10 * 1024 * 1024
