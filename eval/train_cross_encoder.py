@@ -153,11 +153,11 @@ class Trainer:
 
         self.torch = torch
         self.lora = rag.LoraShape(rag.LORA_RANK, rag.LORA_ALPHA) if lora else None
+        torch.manual_seed(seed)  # the fresh head (and LoRA's A matrices) start random
         self.model, self.tokenizer = rag.cross_encoder_base(threads)
         if self.lora:
             from peft import LoraConfig, get_peft_model
 
-            torch.manual_seed(seed)  # the adapters' A matrices start random
             config = LoraConfig(r=self.lora.rank, lora_alpha=self.lora.alpha,
                                 target_modules=rag.LORA_TARGETS, bias="none")  # fmt: skip
             with warnings.catch_warnings():  # peft asks transformers a deprecated question

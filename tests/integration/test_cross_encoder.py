@@ -136,6 +136,22 @@ def test_the_command_writes_small_weights_that_load_and_resumes(tmp_path, fixtur
     assert again.data_sha256 == first.data_sha256 and out.read_bytes() == weights
 
 
+@pytest.mark.parametrize("lora", [False, True], ids=["top-layers", "lora"])
+def test_the_same_data_and_seed_give_the_same_file(tmp_path, fixture_pairs, lora):
+    """Two fresh runs (no checkpoint to resume): the new head and adapters start the same."""
+    train, _ = fixture_pairs
+    written = []
+    for run in ("first", "second"):
+        out = tmp_path / run / "ce.safetensors"
+        train_cross_encoder(
+            quiz=[train], corpora=[train / "corpus.jsonl"], out=out, work=tmp_path / run / "work",
+            cloze_questions=20, seed=5, progress=lambda line: None, before=AFTER_THE_FIXTURE,
+            max_steps=2, lora=lora,
+        )  # fmt: skip
+        written.append(out.read_bytes())
+    assert written[0] == written[1]
+
+
 def test_a_damaged_weights_file_is_a_clear_error(tmp_path):
     weights = tmp_path / "ce.safetensors"
     weights.write_bytes(b"not safetensors")
