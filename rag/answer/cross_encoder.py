@@ -123,6 +123,10 @@ class LoraShape:
     rank: int
     alpha: float
 
+    def __post_init__(self) -> None:
+        if self.rank <= 0:  # the merge scale is alpha / rank
+            raise ValueError(f"LoRA rank {self.rank}: must be at least 1")
+
     @property
     def scale(self) -> float:
         return self.alpha / self.rank
@@ -172,16 +176,22 @@ class CrossEncoder:
                 f"cross-encoder {weights}: not an adapter of the shipped MiniLM "
                 f"(missing {missing}, {len(set(changed) - expected)} unknown tensors)"
             )
-        if lora:
-            modules = dict(model.named_modules())
-            with torch.no_grad():
-                for target in targets:
-                    update = (
-                        changed.pop(f"{target}.lora_B").float()
-                        @ changed.pop(f"{target}.lora_A").float()
-                    )
-                    modules[target].weight += lora.scale * update
-        model.load_state_dict({k: v.float() for k, v in changed.items()}, strict=False)
+        try:  # the right names, but tensors of another shape: a file for another model
+            if lora:
+                modules = dict(model.named_modules())
+                with torch.no_grad():
+                    for target in targets:
+                        update = (
+                            changed.pop(f"{target}.lora_B").float()
+                            @ changed.pop(f"{target}.lora_A").float()
+                        )
+                        modules[target].weight += lora.scale * update
+            model.load_state_dict({k: v.float() for k, v in changed.items()}, strict=False)
+        except RuntimeError as error:
+            first_line = str(error).strip().splitlines()[0]
+            raise CrossEncoderError(
+                f"cross-encoder {weights}: tensors that don't fit the shipped MiniLM ({first_line})"
+            ) from None
         model.eval()
         self.model = model
         self._lock = threading.Lock()

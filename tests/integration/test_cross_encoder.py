@@ -165,6 +165,22 @@ def test_a_damaged_weights_file_is_a_clear_error(tmp_path):
         rag.CrossEncoder(weights)
 
 
+def test_weights_of_another_shape_or_a_bad_lora_description_are_clear_errors(tmp_path):
+    import torch
+
+    model, _ = rag.cross_encoder_base()
+    weights = tmp_path / "ce.safetensors"
+    wrong = {n: torch.zeros(1) for n, _ in model.named_parameters() if rag.cross_encoder_trains(n)}
+    rag.save_cross_encoder(wrong, weights, {})
+    with pytest.raises(rag.NewsragError, match=f"cross-encoder {weights}: tensors that don't fit"):
+        rag.CrossEncoder(weights)
+    description = weights.with_suffix(".json")
+    data = json.loads(description.read_text())
+    description.write_text(json.dumps({**data, "lora": {"rank": 0, "alpha": 32}}))
+    with pytest.raises(rag.NewsragError, match=r"not a model description \(LoRA rank 0"):
+        rag.CrossEncoder(weights)
+
+
 def test_the_shipped_reader_reads_with_its_cross_encoder():
     model = rag.ReaderModel.load(rag.SHIPPED_MODEL)
     assert model.needs_reading and model.cross_encoder_path.is_file()
