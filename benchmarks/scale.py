@@ -14,7 +14,8 @@ where it stopped. Then, each in its own process:
 
 - a serving process (extractive, hybrid): seconds from start to its first answer, then the
   dev questions asked warm three ways: no filter, ``as_of`` the question date, and a one-week
-  window before it; p50/p95, and its peak RSS;
+  window before it; p50/p95, and its peak RSS; then the same asks by a process whose answer
+  stage computes in float32 (``answer_precision``), the reference for the p50s;
 - 100 new articles (real distractor texts under new ids, embedded for real) ingested into the
   big library, and into an empty one on the same server: the ratio;
 - ``--ray-articles`` (300) articles ingested locally and with ``--ray`` (a local Ray runtime,
@@ -139,7 +140,7 @@ started = time.perf_counter()
 peak_gb = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
 import rag
 engine = rag.open_engine(settings=rag.load_settings(data_dir=sys.argv[1], chroma_url=sys.argv[2],
-                                           answerer="extractive"))
+                                           answerer="extractive", answer_precision=sys.argv[5]))
 figures = {"open_s": time.perf_counter() - started, "rss_gb_after": {"open": peak_gb()}}
 questions = [json.loads(l) for l in open(sys.argv[3]) if l.strip()][: int(sys.argv[4])]
 engine.ask(questions[0]["question"])
@@ -159,6 +160,16 @@ for name in ("none", "as_of", "week"):
 figures["rss_gb"] = peak_gb()
 print(json.dumps(figures))
 """
+
+
+def serve(big: Path, url: str, args: argparse.Namespace, precision: str) -> dict:
+    """The serving figures of a fresh process answering with ``answer_precision=precision``."""
+    served = subprocess.run([sys.executable, "-c", SERVE, str(big), url, str(args.questions),
+                             str(args.limit), precision],
+                            capture_output=True, text=True, cwd=REPO)  # fmt: skip
+    if served.returncode != 0:
+        raise SystemExit(f"serving process failed: {served.stderr[-3000:]}")
+    return json.loads(served.stdout.strip().splitlines()[-1])
 
 
 def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
@@ -244,19 +255,17 @@ def main() -> None:
 
     server, url = chroma_server(big / "chroma")
     try:
-        served = subprocess.run([sys.executable, "-c", SERVE, str(big), url, str(args.questions),
-                                 str(args.limit)],
-                                capture_output=True, text=True, cwd=REPO)  # fmt: skip
-        if served.returncode != 0:
-            raise SystemExit(f"serving process failed: {served.stderr[-3000:]}")
-        serving = json.loads(served.stdout.strip().splitlines()[-1])
+        serving = serve(big, url, args, "auto")  # as shipped
+        reference = serve(big, url, args, "float32")  # the answer stage's models in float32
         print(f"serving: first answer {serving['first_answer_s']:.1f} s after start "
               f"(engine open at {serving['open_s']:.1f} s), peak RSS {serving['rss_gb']:.2f} GB "
               f"(peak after {serving['rss_gb_after']})")  # fmt: skip
         for name in ("none", "as_of", "week"):
-            print(f"  ask, filter {name}: p50 {serving[name]['p50_ms']:.0f} ms, "
-                  f"p95 {serving[name]['p95_ms']:.0f} ms")  # fmt: skip
-        figures = {"chunks": chunks, "disk_gb": disk_gb(big), **serving}
+            p50, base = serving[name]["p50_ms"], reference[name]["p50_ms"]
+            print(f"  ask, filter {name}: p50 {p50:.0f} ms, p95 {serving[name]['p95_ms']:.0f} ms "
+                  f"(answer_precision=float32 in the same run: p50 {base:.0f} ms, "
+                  f"{p50 / base:.2f}x)")  # fmt: skip
+        figures = {"chunks": chunks, "disk_gb": disk_gb(big), **serving, "float32": reference}
         if args.only_serving:
             (args.work / "figures.json").write_text(json.dumps(figures, indent=2))
             return

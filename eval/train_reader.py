@@ -348,15 +348,15 @@ def train_reader(
     check_files = [data_files(folder, "--check") for folder in check]
     if out is not None and not out.parent.is_dir():  # said now, not after minutes of training
         raise EvalError(f"--out {out}: no folder {out.parent}")
+    settings = rag.load_settings()
     encoder = None
-    if cross_encoder is not None:
+    if cross_encoder is not None:  # reading as the engine will (its precision too)
         try:
-            encoder = rag.CrossEncoder(cross_encoder)
+            encoder = rag.CrossEncoder(cross_encoder, precision=settings.answer_precision)
         except rag.NewsragError as error:
             raise EvalError(f"--cross-encoder: {error}") from None
     base = [f for f in rag.SENTENCE_FEATURES if f not in rag.READING_FEATURES]
     features = [*base, *(READING_USED if encoder is not None else ())]
-    settings = rag.load_settings()
     cache_root = cache_dir or default_cache()
 
     progress(f"train library: {train_corpus_file} + {len(train_corpus)} more")

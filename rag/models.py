@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +18,7 @@ from pydantic import PrivateAttr
 
 from rag import offline as _offline  # noqa: F401
 from rag.errors import NewsragError
-from rag.settings import BUNDLED_EMBED_MODEL, Settings
+from rag.settings import BUNDLED_EMBED_MODEL, Precision, Settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -44,6 +46,31 @@ def embed_model_path(name: str) -> Path:
             "(no config.json/modules.json); hub names are not downloaded"
         )
     return path
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); torch emulates it
+    elsewhere, more slowly than float32."""
+    import torch
+
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's own probes
+    return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+
+
+def uses_bfloat16(precision: Precision) -> bool:
+    """Whether models asked to compute in ``precision`` (the ``answer_precision`` setting)
+    run in bfloat16 on this machine."""
+    return precision == "bfloat16" or (precision == "auto" and native_bfloat16())
+
+
+@contextmanager
+def inference_precision(bfloat16: bool) -> Iterator[None]:
+    """Inference without gradients, its matrix products in bfloat16 if asked (float32 sums)."""
+    import torch
+
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if bfloat16 else nullcontext()
+    with torch.inference_mode(), autocast:
+        yield
 
 
 @lru_cache(maxsize=4)
@@ -79,6 +106,9 @@ class LocalEmbedding(BaseEmbedding):
     model_path: str
     _model: Any = PrivateAttr()
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    # ``similarity`` (the answer stage) may compute in bfloat16; the stored vectors and the
+    # query's, which must match them, are float32 always.
+    _similarity_bfloat16: bool = PrivateAttr(default=False)
 
     def __init__(
         self,
@@ -86,6 +116,7 @@ class LocalEmbedding(BaseEmbedding):
         threads: int = 0,
         batch_size: int = 32,
         device: str = "cpu",  # "cuda" in a Ray ingest's GPU actors
+        similarity_precision: Precision = "float32",
     ):
         super().__init__(
             model_name=name,
@@ -93,6 +124,7 @@ class LocalEmbedding(BaseEmbedding):
             embed_batch_size=batch_size,
         )
         self._model = _load_sentence_transformer(name, threads, device)
+        self._similarity_bfloat16 = device == "cpu" and uses_bfloat16(similarity_precision)
 
     @classmethod
     def class_name(cls) -> str:
@@ -106,9 +138,11 @@ class LocalEmbedding(BaseEmbedding):
     def max_tokens(self) -> int:
         return int(self._model.max_seq_length)
 
-    def encode(self, texts: list[str], batch_size: int | None = None) -> list[list[float]]:
+    def encode(
+        self, texts: list[str], batch_size: int | None = None, bfloat16: bool = False
+    ) -> list[list[float]]:
         # torch inference is not re-entrant across threads on one module; the UI serves many.
-        with self._lock:
+        with self._lock, inference_precision(bfloat16):
             vectors = self._model.encode(
                 texts,
                 batch_size=batch_size or self.embed_batch_size,
@@ -122,7 +156,9 @@ class LocalEmbedding(BaseEmbedding):
         """Cosine similarity of ``text`` to each of ``others`` (a ``rag.types.Similarity``)."""
         if not others:
             return []
-        vectors = self.encode([text, *others], batch_size=SIMILARITY_BATCH)
+        vectors = self.encode(
+            [text, *others], batch_size=SIMILARITY_BATCH, bfloat16=self._similarity_bfloat16
+        )
         query = vectors[0]
         return [sum(a * b for a, b in zip(query, v, strict=True)) for v in vectors[1:]]
 
@@ -140,14 +176,21 @@ class LocalEmbedding(BaseEmbedding):
 
 
 @lru_cache(maxsize=2)
-def _cached_embedding(name: str, threads: int, batch_size: int) -> LocalEmbedding:
-    return LocalEmbedding(name, threads=threads, batch_size=batch_size)
+def _cached_embedding(
+    name: str, threads: int, batch_size: int, precision: Precision
+) -> LocalEmbedding:
+    return LocalEmbedding(
+        name, threads=threads, batch_size=batch_size, similarity_precision=precision
+    )
 
 
 def embedding_model(settings: Settings) -> LocalEmbedding:
     """The process-wide embedding model for these settings (loaded once)."""
     return _cached_embedding(
-        settings.embed_model, settings.embed_threads, settings.embed_batch_size
+        settings.embed_model,
+        settings.embed_threads,
+        settings.embed_batch_size,
+        settings.answer_precision,
     )
 
 

@@ -19,6 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+# How a model computes (``answer_precision``); "auto" decides by the CPU (rag.models).
+Precision = Literal["auto", "float32", "bfloat16"]
 BUNDLED_EMBED_MODEL = "bundled:all-MiniLM-L6-v2"
 
 
@@ -92,6 +94,12 @@ class Settings(BaseSettings):
     reader_model: Path | None = None  # None = the shipped rag/answer/reader.json
     # None = the scorer's own, calibrated on the dev set (the reader's is in its model file).
     refusal_threshold: float | None = None
+    # How the answer stage's models (the shortlist's cosine, the cross-encoder) compute.
+    # "auto": bfloat16 where the CPU has it natively (AVX512-BF16 or AMX), else float32.
+    # Measured here (40 dev questions, 12 sentences each): the cross-encoder 132 -> 49 ms,
+    # the cosine 71 -> 31 ms; logits move by 0.006 (median; max 0.04), cosines by at most
+    # 0.002, the best sentence never. Without native bfloat16 it is emulated, and slower.
+    answer_precision: Precision = "auto"
     # Recency prior (rag/dates.py): evidence this many days older than the question's "now"
     # weighs half-way down to the floor; a floor of 1 turns the prior off.
     recency_half_life_days: float = Field(30.0, gt=0)

@@ -10,6 +10,7 @@ from rag.errors import NewsragError
 from rag.settings import Settings
 
 if TYPE_CHECKING:
+    from rag.answer.extractive import ExtractiveAnswerer
     from rag.answer.reader import SentenceScorer
 
 
@@ -20,17 +21,24 @@ class AnswererError(NewsragError, ValueError):
 def build_answerer(name: str, settings: Settings) -> Answerer:
     """The one place answerers are made. Model errors (``NewsragError``) name what is missing."""
     if name == "extractive":
-        from rag.answer.extractive import ExtractiveAnswerer
-
-        return ExtractiveAnswerer(build_scorer(settings), max_passages=settings.top_k)
+        return _extractive(settings)
     if name == "llm":
-        from rag.answer.extractive import ExtractiveAnswerer
         from rag.answer.llm import LLMAnswerer
         from rag.models import build_llm
 
-        ranker = ExtractiveAnswerer(build_scorer(settings), max_passages=settings.top_k)
-        return LLMAnswerer(build_llm(settings), settings.llm_max_tokens, ranker)
+        return LLMAnswerer(build_llm(settings), settings.llm_max_tokens, _extractive(settings))
     raise AnswererError(f"unknown answerer {name!r} (extractive, llm)")
+
+
+def _extractive(settings: Settings) -> ExtractiveAnswerer:
+    from rag.answer.extractive import ExtractiveAnswerer
+    from rag.models import uses_bfloat16
+
+    return ExtractiveAnswerer(
+        build_scorer(settings),
+        max_passages=settings.top_k,
+        bfloat16=uses_bfloat16(settings.answer_precision),
+    )
 
 
 def build_scorer(settings: Settings) -> SentenceScorer:
@@ -49,7 +57,11 @@ def build_scorer(settings: Settings) -> SentenceScorer:
     shipped = LOGISTIC_MODEL if settings.extractive_scorer == "logistic" else SHIPPED_MODEL
     model = ReaderModel.load(settings.reader_model or shipped)
     weights = model.cross_encoder_path
-    encoder = shared_cross_encoder(weights, settings.embed_threads) if weights else None
+    encoder = (
+        shared_cross_encoder(weights, settings.embed_threads, settings.answer_precision)
+        if weights
+        else None
+    )
     return TrainedReader(model, settings.refusal_threshold, encoder)
 
 

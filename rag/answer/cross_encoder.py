@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from rag import offline as _offline  # noqa: F401
 from rag.answer.question import asking_part
 from rag.errors import NewsragError
+from rag.settings import Precision
 
 if TYPE_CHECKING:
     import torch
@@ -49,7 +50,10 @@ LORA_TARGETS = (
     r"|intermediate\.dense|output\.dense)"
 )
 TRAINED_WHOLE = ("classifier.", "bert.pooler.")  # trained whole in either form
-SCORE_BATCH = 16
+# Pairs read at once, shortest first: batches of similar length pad less. Measured (40 dev
+# questions, 12 pairs each, float32): one batch of 12, 130 ms; 4 at a time, 114 ms; 3, 118;
+# 6, 114. The logits are the same to 1e-4.
+SCORE_BATCH = 4
 
 
 class CrossEncoderError(NewsragError, ValueError):
@@ -150,13 +154,22 @@ def lora_targets(model: torch.nn.Module) -> list[str]:
 
 
 class CrossEncoder:
-    """Scores (question, sentence) pairs. Thread-safe: one forward pass at a time."""
+    """Scores (question, sentence) pairs. Thread-safe: one forward pass at a time.
 
-    def __init__(self, weights: Path = SHIPPED_WEIGHTS, threads: int = 0):
+    ``precision``: "bfloat16" reads ~2.7x faster on a CPU with native bfloat16, the logits
+    within ~0.04 of float32's (the ``answer_precision`` setting); "auto" decides by the CPU.
+    """
+
+    def __init__(
+        self, weights: Path = SHIPPED_WEIGHTS, threads: int = 0, precision: Precision = "float32"
+    ):
         import torch
         from safetensors.torch import load_file
 
+        from rag.models import uses_bfloat16
+
         self.weights = weights
+        self.bfloat16 = uses_bfloat16(precision)
         self.info = _read_info(weights)
         try:
             changed = load_file(str(weights))
@@ -195,21 +208,24 @@ class CrossEncoder:
         model.eval()
         self.model = model
         self._lock = threading.Lock()
-        self._torch = torch
 
     def logits(self, question: str, passages: Sequence[str]) -> list[float]:
-        if not passages:
-            return []
-        torch = self._torch
-        found: list[float] = []
-        with self._lock, torch.inference_mode():
+        from rag.models import inference_precision
+
+        shortest_first = sorted(range(len(passages)), key=lambda i: len(passages[i]))
+        found: dict[int, float] = {}
+        with self._lock, inference_precision(self.bfloat16):
             for start in range(0, len(passages), SCORE_BATCH):
-                batch = list(passages[start : start + SCORE_BATCH])
+                batch = shortest_first[start : start + SCORE_BATCH]
                 encoded = encode_pairs(
-                    self.tokenizer, [question] * len(batch), batch, self.info.max_tokens
+                    self.tokenizer,
+                    [question] * len(batch),
+                    [passages[i] for i in batch],
+                    self.info.max_tokens,
                 )
-                found.extend(self.model(**encoded).logits[:, 0].tolist())
-        return found
+                logits = self.model(**encoded).logits[:, 0].float().tolist()
+                found.update(zip(batch, logits, strict=True))
+        return [found[i] for i in range(len(passages))]
 
     def probabilities(self, question: str, passages: Sequence[str]) -> list[float]:
         """P(passage holds the answer) for each passage (``reader_passage`` form)."""
@@ -274,14 +290,16 @@ def _half():
     return torch.float16
 
 
-_shared: dict[tuple[str, int], CrossEncoder] = {}
+_shared: dict[tuple[str, int, str], CrossEncoder] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_cross_encoder(weights: Path = SHIPPED_WEIGHTS, threads: int = 0) -> CrossEncoder:
+def shared_cross_encoder(
+    weights: Path = SHIPPED_WEIGHTS, threads: int = 0, precision: Precision = "float32"
+) -> CrossEncoder:
     """One loaded cross-encoder per weights file per process (loading takes ~1 s)."""
-    key = (str(weights), threads)
+    key = (str(weights), threads, precision)
     with _shared_lock:
         if key not in _shared:
-            _shared[key] = CrossEncoder(weights, threads)
+            _shared[key] = CrossEncoder(weights, threads, precision)
         return _shared[key]

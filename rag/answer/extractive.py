@@ -28,9 +28,12 @@ class ExtractiveAnswerer(Answerer):
     filler_overlap = 0.01  # and share a question word: costs dev 0.011, removes pure filler
     max_sentences = 4  # within MAX_WORDS; news sentences are long, so usually 2-3
 
-    def __init__(self, scorer: SentenceScorer, max_passages: int = 8):
+    def __init__(self, scorer: SentenceScorer, max_passages: int = 8, bfloat16: bool = False):
         self.scorer = scorer
         self.max_passages = max_passages
+        # Whether its models compute in bfloat16 (``answer_precision``): a near tie may then
+        # go the other way, so cached answers of the other precision are not its own.
+        self.bfloat16 = bfloat16
 
     @property
     def refusal_threshold(self) -> float:
@@ -38,7 +41,8 @@ class ExtractiveAnswerer(Answerer):
 
     @property
     def version(self) -> str:
-        return f"{self.name}/{self.scorer.version}@{self.refusal_threshold}"
+        precision = "/bfloat16" if self.bfloat16 else ""
+        return f"{self.name}/{self.scorer.version}@{self.refusal_threshold}{precision}"
 
     def score(self, context: AnswerContext) -> list[Candidate]:
         """The shortlisted candidate sentences, best first."""
