@@ -139,7 +139,7 @@ def _base_name(name: str) -> str:
     """peft's name of a parameter as the base model's (or the adapter's, for LoRA):
     base_model.model.bert...query.lora_A.default.weight -> bert...query.lora_A."""
     name = name.removeprefix("base_model.model.")
-    for matrix in ("lora_A", "lora_B"):
+    for matrix in rag.LORA_MATRICES:
         name = name.replace(f".{matrix}.default.weight", f".{matrix}")
     return name
 

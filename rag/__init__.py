@@ -63,6 +63,7 @@ _LAZY = {
     "cross_encoder_trains": "rag.answer.cross_encoder",
     "LoraShape": "rag.answer.cross_encoder",
     "LORA_ALPHA": "rag.answer.cross_encoder",
+    "LORA_MATRICES": "rag.answer.cross_encoder",
     "LORA_RANK": "rag.answer.cross_encoder",
     "LORA_TARGETS": "rag.answer.cross_encoder",
     "TRAINED_WHOLE": "rag.answer.cross_encoder",
