@@ -46,6 +46,12 @@ class BaselinePipeline:
             index.storage_context.persist(persist_dir=str(folder))
         return index
 
+    @property
+    def version(self) -> str:
+        """Which computation answers (eval's answer cache): its sentence cosine may run in
+        bfloat16 (``answer_precision``), and a near tie may then go the other way."""
+        return f"{self.name}/bfloat16" if self.embed_model.similarity_bfloat16 else self.name
+
     def retrieve(self, question: str, k: int) -> list:
         return self.index.as_retriever(similarity_top_k=k).retrieve(question)
 

@@ -395,7 +395,7 @@ def _system(config: Config, base, library_dir: Path, baseline_cache: Path):
 def _config_key(config: Config, system) -> str:
     """Cached answers are reused for the same configuration, result format and answerer
     version (a retrained reader answers differently under the same name)."""
-    version = "baseline" if config.name == BASELINE else system.answerer().version
+    version = system.version if config.name == BASELINE else system.answerer().version
     blob = json.dumps(
         [config.name, config.overrides, RESULT_FORMAT, version], sort_keys=True, default=str
     )

@@ -135,6 +135,12 @@ class LocalEmbedding(BaseEmbedding):
         return int(self._model.get_embedding_dimension())
 
     @property
+    def similarity_bfloat16(self) -> bool:
+        """Whether ``similarity`` computes in bfloat16 (its cosines may then differ from float32's
+        in the third decimal)."""
+        return self._similarity_bfloat16
+
+    @property
     def max_tokens(self) -> int:
         return int(self._model.max_seq_length)
 

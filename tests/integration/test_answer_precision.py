@@ -52,6 +52,7 @@ def test_the_cross_encoder_reads_in_bfloat16_as_in_float32(weights):
 def test_the_shortlist_cosine_in_bfloat16_is_float32s_and_stored_vectors_stay_float32():
     exact = LocalEmbedding(similarity_precision="float32")
     half = LocalEmbedding(similarity_precision="bfloat16")
+    assert half.similarity_bfloat16 and not exact.similarity_bfloat16
     cosines, exact_cosines = (m.similarity(QUESTION, PASSAGES) for m in (half, exact))
     assert cosines != exact_cosines
     assert cosines == pytest.approx(exact_cosines, abs=COSINE_TOLERANCE)
