@@ -12,11 +12,13 @@ the answer-accuracy test). Two logistic models are fitted on the train set only:
 
 1. sentences: P(the sentence holds the answer); its L2 strength is chosen by 5-fold
    cross-validation on train questions (folds by question), on top-1 accuracy;
-2. short answers: P(an entity of a candidate sentence is the answer), over the entities of
-   every shortlisted sentence, each weighed with its sentence's cross-validated probability;
-   its threshold is the lowest that keeps the cross-validated short-answer precision at
+2. short answers: P(a span of a candidate sentence is the answer), over the named entities
+   (and, where no entity label fits the question, the noun phrases) of every shortlisted
+   sentence, each weighed with its sentence's cross-validated probability; its threshold is
+   the lowest that keeps the cross-validated short-answer precision at
    ``SHORT_ANSWER_PRECISION`` (``short_answer_threshold`` says what happens when none does).
-   A short answer's sentence leads the answer.
+   A likely span's sentence leads the answer from a lower threshold (``lead_threshold``: the
+   best cross-validated first-sentence accuracy).
 
 The dev set is used once, after training, to calibrate the refusal threshold (the one rule:
 refuse as many unanswerable questions as possible while false refusals stay within
@@ -203,15 +205,16 @@ class SpanExamples:
 def span_examples(question: Question, scores: Sequence[float]) -> SpanExamples:
     """The spans of every candidate, each sentence's score set to ``scores`` (as the reader
     would set it) since the span model weighs it."""
-    rows, labels, sentences = [], [], []
     gold = question.gold
-    for index, (candidate, score) in enumerate(zip(question.candidates, scores, strict=True)):
+    for candidate, score in zip(question.candidates, scores, strict=True):
         candidate.score = score
-        for span in rag.span_candidates(candidate, question.context):
-            rows.append(span.features)
-            labels.append(gold.answerable and short_answer_correct(span.text, gold.answer))
-            sentences.append(index)
-    return SpanExamples(rows, labels, sentences)
+    spans = rag.question_spans(question.candidates, question.context)
+    index = {id(candidate): n for n, candidate in enumerate(question.candidates)}
+    return SpanExamples(
+        [span.features for span in spans],
+        [gold.answerable and short_answer_correct(span.text, gold.answer) for span in spans],
+        [index[id(span.sentence)] for span in spans],
+    )
 
 
 @dataclass(frozen=True)
@@ -249,9 +252,12 @@ def reader_figures(
     span_scores: Sequence[Sequence[float]],
     threshold: float,
     refused: Sequence[bool] | None = None,
+    lead_threshold: float | None = None,
 ) -> ReaderFigures:
     """As the answerer decides: the most probable span at least ``threshold`` likely is the
-    short answer and its sentence leads; otherwise the most probable sentence leads."""
+    short answer; its sentence leads when it is at least ``lead_threshold`` likely (None: the
+    short answer's threshold); otherwise the most probable sentence leads."""
+    lead_threshold = threshold if lead_threshold is None else min(lead_threshold, threshold)
     answerable = lead_right = given = given_right = 0
     for index, question in enumerate(questions):
         if not question.gold.answerable:
@@ -265,6 +271,7 @@ def reader_figures(
         if best_span is not None and probabilities[best_span] >= threshold:
             given += 1
             given_right += examples.labels[best_span]
+        if best_span is not None and probabilities[best_span] >= lead_threshold:
             lead = examples.sentences[best_span]
         lead_right += lead is not None and question.labels[lead]
     return ReaderFigures(answerable, lead_right, given, given_right)
@@ -290,6 +297,27 @@ def short_answer_threshold(
             return threshold
         best = max(best, (figures.net_right, threshold))
     return best[1]
+
+
+def lead_threshold(
+    questions: Sequence[Question],
+    sentence_scores: Sequence[Sequence[float]],
+    spans: Sequence[SpanExamples],
+    span_scores: Sequence[Sequence[float]],
+    short_threshold: float,
+) -> float:
+    """The span probability (at most ``short_threshold``) from which a span's sentence leads,
+    with the best cross-validated first-sentence accuracy: a likely span says which sentence
+    answers even when it is not sure enough to be shown (of equals, the highest)."""
+    candidates = sorted({max(p) for p in span_scores if p and max(p) <= short_threshold})
+
+    def accuracy(threshold: float) -> float:
+        figures = reader_figures(
+            questions, sentence_scores, spans, span_scores, short_threshold, None, threshold
+        )
+        return figures.first_sentence_accuracy
+
+    return max([*candidates, short_threshold], key=lambda t: (accuracy(t), t))
 
 
 def _best(scores: Sequence[float]) -> int | None:
@@ -392,13 +420,16 @@ def train_reader(
     span_groups = [(s.rows, s.labels) for s in train_spans]
     span_cv = cross_validated(span_groups, rag.SPAN_FEATURES, chosen_c)
     short_threshold = short_answer_threshold(train_set, out_of_fold, train_spans, span_cv)
+    lead_from = lead_threshold(train_set, out_of_fold, train_spans, span_cv, short_threshold)
     span_model = fit(
         [r for s in train_spans for r in s.rows],
         [y for s in train_spans for y in s.labels],
         rag.SPAN_FEATURES,
         chosen_c,
     )
-    train_cv = reader_figures(train_set, out_of_fold, train_spans, span_cv, short_threshold)
+    train_cv = reader_figures(
+        train_set, out_of_fold, train_spans, span_cv, short_threshold, None, lead_from
+    )
     in_sample = [[sentence_model.probability(r) for r in q.rows] for q in train_set]
 
     # 3. Calibration sets: one refusal threshold that holds on each library shape.
@@ -439,7 +470,9 @@ def train_reader(
         refused = [c < threshold for c, _ in confidences]
         spans = [span_examples(q, s) for q, s in zip(found, scores, strict=True)]
         span_scores = [[span_model.probability(r) for r in s.rows] for s in spans]
-        figures = reader_figures(found, scores, spans, span_scores, short_threshold, refused)
+        figures = reader_figures(
+            found, scores, spans, span_scores, short_threshold, refused, lead_from
+        )
         answerable = [r for r, (_, a) in zip(refused, confidences, strict=True) if a]
         unanswerable = [r for r, (_, a) in zip(refused, confidences, strict=True) if not a]
         metrics[calibration.name] = {
@@ -458,6 +491,7 @@ def train_reader(
         span=span_model,
         refusal_threshold=threshold,
         short_answer_threshold=short_threshold,
+        lead_threshold=lead_from,
         provenance={
             "trained_by": "newsrag train-reader (eval/train_reader.py)",
             "train": {

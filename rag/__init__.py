@@ -79,6 +79,7 @@ _LAZY = {
     "READING_FEATURES": "rag.answer.reader",
     "sentence_features": "rag.answer.reader",
     "span_candidates": "rag.answer.reader",
+    "question_spans": "rag.answer.reader",
 }
 
 

@@ -135,6 +135,7 @@ class NewsQueryEngine(CustomQueryEngine):
             weight=self.library.term_weights(),
             similarity=self.embed_model.similarity,
             recency=plan.filters.recency,
+            answer_noun=plan.answer_noun,
         )
 
     def chat(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from rag.answer.entities import expected_labels
+from rag.answer.entities import asked_noun, expected_labels
 from rag.answer.question import AnswerType, answer_type
 from rag.dates import (
     DateError,
@@ -50,6 +50,7 @@ class QueryPlan:
     retrieval_query: str  # the question without its time expression
     kind: AnswerType  # what it asks for: a person, number, date, place, or any entity
     entity_labels: frozenset[str] | None  # the NER labels an answer carries (None: no rule)
+    answer_noun: str | None  # the noun "which ..." asks for ("sport"), None when none
     window: DateWindow | None  # the time expression's publication window, if it has one
     filters: SearchFilters  # what search may return, and how dates weigh
 
@@ -167,6 +168,7 @@ def plan_query(
         retrieval_query=strip_expression(question, window),
         kind=answer_type(question),
         entity_labels=expected_labels(question),
+        answer_noun=asked_noun(question),
         window=window,
         filters=filters,
     )

@@ -28,6 +28,7 @@ class AnswerContext:
     weight: Weights  # rarity of a (stemmed) term in the library
     similarity: Similarity  # embedding cosine of a text against several
     recency: RecencyPrior | None = None  # how much a passage's age discounts its evidence
+    answer_noun: str | None = None  # the noun "which ..." asks for ("sport": chess fits it)
 
     def freshness(self, passage: Passage) -> float:
         return self.recency.weight(passage.published_date) if self.recency else 1.0

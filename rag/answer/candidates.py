@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.answer.base import AnswerContext
-from rag.answer.entities import Entity, first_tier, fitting, named_entities
+from rag.answer.entities import Entity, first_tier, fitting, mentions
 from rag.answer.question import asking_part, candidate_spans, word_set
 from rag.lexicon import terms
 from rag.text import sentence_spans
@@ -68,6 +68,9 @@ class Candidate:
     cosine: float = 0.0  # embedding cosine with the question
     typed: bool = False  # the answer-type regex finds a span (a number for "how many")
     named: list[Entity] = field(default_factory=list)  # its named entities (NER)
+    # Its noun phrases, for a question whose answer has no known entity label ("What sport
+    # ...?": chess); empty otherwise.
+    phrases: list[Entity] = field(default_factory=list)
     fitting: list[tuple[str, str]] = field(default_factory=list)  # (span, label) that fit
     new_entities: int = 0  # named entities the question doesn't already name
     position: int = 0  # characters before the sentence in its article
@@ -147,13 +150,14 @@ def shortlist(context: AnswerContext, candidates: list[Candidate], size: int = S
     cosines = context.similarity(context.question, [c.text for c in candidates])
     asked = word_set(context.question)
     # One NER pass over the shortlist: one sentence at a time took 49 ms of an ask, batched
-    # 32 ms, the entities the same (2,843 dev sentences compared).
-    found = named_entities([c.text for c in candidates])
-    for candidate, cosine, named in zip(candidates, cosines, found, strict=True):
+    # 32 ms, the entities the same (2,843 dev sentences compared). Noun phrases (the parser)
+    # only where no entity label is known to fit the answer.
+    found = mentions([c.text for c in candidates], phrases=context.entity_labels is None)
+    for candidate, cosine, said in zip(candidates, cosines, found, strict=True):
         candidate.cosine = cosine
         candidate.typed = bool(candidate_spans(candidate.text, context.kind, context.question))
         source = context.passages[candidate.passage - 1].source
-        candidate.named = named
+        candidate.named, candidate.phrases = said.entities, said.phrases
         candidate.new_entities = sum(1 for e in candidate.named if not word_set(e.text) <= asked)
         candidate.fitting = fitting(candidate.named, asked, context.entity_labels, source)
     return candidates

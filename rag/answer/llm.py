@@ -29,6 +29,7 @@ from rag.answer.base import AnswerContext, Answerer, Draft, last_of
 from rag.answer.contract import complete_enough, hold_to
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.answer.follow_up import Turn
+from rag.answer.reader import short_answer
 from rag.text import first_sentence
 
 NOT_IN_SOURCES = "NOT IN SOURCES"
@@ -183,7 +184,7 @@ class LLMAnswerer(Answerer):
         order = first_seen + [i for i in retrieval_order if i not in first_seen]
         prompt_number = {index: k for k, index in enumerate(order, 1)}
         key = [f"[{prompt_number[c.passage - 1]}] {c.text}" for c in ranked[:KEY_SENTENCES]]
-        short = self.ranker.scorer.short_answer(ranked, context)
+        short = short_answer(self.ranker.scorer, ranked, context)
         return Reading(order=order, key_sentences=key, short_answer=short.text if short else None)
 
     def rewrite(self, history: list[Turn], message: str) -> str | None:

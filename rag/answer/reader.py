@@ -6,10 +6,11 @@ The trained reader is two logistic models over the features below (``sentence_fe
 by ``newsrag train-reader`` (eval/train_reader.py, docs/reader.md). One sentence feature is
 how the cross-encoder (``cross_encoder.py``) reads the question against the sentence beside
 the shortlist's best reading (``read_candidates``). Its artefact, ``reader.json`` beside this
-file, holds the weights, the feature standardisation, the two thresholds (refusal: calibrated
-to hold on every library shape it was given; short answer: on the train set's
-cross-validation), the name of its cross-encoder, the hash of the data it was trained on and
-its metrics. Logistic models
+file, holds the weights, the feature standardisation, the thresholds (refusal: calibrated
+to hold on every library shape it was given; short answer, and the lower one from which a
+span's sentence leads: on the train set's cross-validation), the name of its cross-encoder,
+the hash of the data it was trained on and its metrics. A span is a named entity or, where
+no entity label fits the question ("What sport ...?"), a noun phrase. Logistic models
 because they are small, deterministic, read in microseconds and can be read by a person; a
 sentence's score is the probability that it holds the answer, so the refusal threshold is a
 probability too.
@@ -32,9 +33,10 @@ from typing import Any, ClassVar, Protocol
 from rag.answer.base import AnswerContext
 from rag.answer.candidates import POSITION_UNIT, Candidate, gather, shortlist
 from rag.answer.cross_encoder import CrossEncoder, reader_passage
-from rag.answer.entities import DATES, NUMBERS, PLACES, TIERS, fitting
+from rag.answer.entities import DATES, NUMBERS, PHRASE, PLACES, TIERS, clean_span, fitting
 from rag.answer.question import ANCHOR_MIN_CHARS, word_set
 from rag.errors import NewsragError
+from rag.lexicon import terms
 
 SHIPPED_MODEL = Path(__file__).with_name("reader.json")
 # The reader before the cross-encoder (the same features less ``reading``): the "logistic"
@@ -72,7 +74,10 @@ SENTENCE_FEATURES = (
 # Features a model may do without: a model trained before them still loads (and is given
 # nothing it would need a further model for).
 READING_FEATURES = frozenset({"reading", "reading_margin"})  # the cross-encoder's
-OPTIONAL_FEATURES = READING_FEATURES
+# Noun-phrase spans and how a span fits the noun the question asks for: a span model without
+# them is given named entities only.
+PHRASE_FEATURES = frozenset({"phrase", "answer_noun", "noun_fit", "attached"})
+OPTIONAL_FEATURES = READING_FEATURES | PHRASE_FEATURES
 
 
 def read_candidates(
@@ -126,7 +131,7 @@ def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str,
 
 @dataclass
 class Span:
-    """A named entity of a candidate sentence that could be the short answer."""
+    """A named entity or noun phrase of a candidate sentence that could be the short answer."""
 
     text: str
     label: str
@@ -139,6 +144,7 @@ SPAN_FEATURES = (
     "labels_known", "first_tier", "rivals", "new_share", "words", "anchor_distance", "support",
     "in_title", "place_in_sentence", "sentence_probability",
     "person", "organisation", "place", "group", "number", "date", "other",
+    "phrase", "answer_noun", "noun_fit", "attached",
 )  # fmt: skip
 _LABEL_GROUPS = {
     "person": frozenset({"PERSON"}),
@@ -147,19 +153,54 @@ _LABEL_GROUPS = {
     "group": frozenset({"NORP"}),
     "number": NUMBERS,
     "date": DATES,
+    "phrase": frozenset({PHRASE}),
 }
 
 
-def span_candidates(candidate: Candidate, context: AnswerContext) -> list[Span]:
+# Spans are read from this many best-scored sentences. Measured with noun phrases (train
+# 5-fold CV / the 2023 questions over the two-year library: first sentence, short answers
+# accuracy / precision): all 12, 32 spans a question, 0.647 / 0.714, 0.081 / 0.862 and
+# 0.102 / 0.909; the best 3: 0.641 / 0.704, 0.061 / 0.864, 0.092 / 0.900; 4: 0.647 / 0.714,
+# 0.110 / 0.850, 0.143 / 0.933 (14 spans); 6: 0.650 / 0.714, 0.094 / 0.853, 0.112 / 0.917.
+# Fewer spans to embed, too: all 12 took 91 ms at the 90th percentile.
+SPAN_SENTENCES = 4
+
+
+def question_spans(
+    ranked: list[Candidate], context: AnswerContext, phrases: bool = True
+) -> list[Span]:
+    """The spans of the candidates that could be the short answer (``span_candidates``).
+    With ``phrases`` (a span model that weighs them): noun phrases too, how each span fits
+    the noun the question asks for (the embedding cosine of "sport" and "chess", one batch
+    for all), and only from the ``SPAN_SENTENCES`` best-scored candidates."""
+    if phrases:
+        ranked = sorted(ranked, key=lambda c: -c.score)[:SPAN_SENTENCES]
+    spans = [span for candidate in ranked for span in span_candidates(candidate, context, phrases)]
+    noun = context.answer_noun if phrases else None
+    fits = context.similarity(noun, [s.text for s in spans]) if noun and spans else []
+    for span, fit in zip(spans, fits or [0.0] * len(spans), strict=True):
+        span.features |= _rounded({"answer_noun": float(noun is not None), "noun_fit": fit})
+    return spans
+
+
+def span_candidates(
+    candidate: Candidate, context: AnswerContext, phrases: bool = False
+) -> list[Span]:
     """The named entities of ``candidate`` that could be the short answer, with what the span
-    model weighs. When the question's labels are known only entities of those labels count
-    (never a place for "who"); otherwise any entity the question doesn't already name."""
+    model weighs (but ``question_spans``'s fit to the asked noun). When the question's labels
+    are known only entities of those labels count (never a place for "who"); otherwise any
+    entity the question doesn't already name, and with ``phrases`` its noun phrases too
+    ("pink eye" for "what symptom")."""
     labels = context.entity_labels
     passage = context.passages[candidate.passage - 1]
     asked = word_set(context.question)
     named = candidate.named
     every_label = frozenset(e.label for e in named)
     spans = list(dict.fromkeys(fitting(named, asked, labels or every_label, passage.source)))
+    if phrases and labels is None:
+        known = {text for text, _ in spans}
+        said = fitting(candidate.phrases, asked, frozenset({PHRASE}), passage.source)
+        spans += [(text, label) for text, label in dict.fromkeys(said) if text not in known]
     if not spans:
         return []
     first_tier = (
@@ -173,6 +214,10 @@ def span_candidates(candidate: Candidate, context: AnswerContext) -> list[Span]:
         if len(m.group()) >= ANCHOR_MIN_CHARS and m.group().lower() in asked
     ]  # fmt: skip
     others = [p.text for n, p in enumerate(context.passages, 1) if n != candidate.passage]
+    # The word each span attaches to in the parse (when parsed): "pardoning people ... for
+    # simple marijuana possession" attaches to a word the question has.
+    question_terms = set(terms(context.question))
+    governors = {clean_span(e.text): e.governor for e in [*named, *candidate.phrases] if e.governor}
     found: list[Span] = []
     for text, label in spans:
         where = max(sentence.find(text), 0)
@@ -190,6 +235,7 @@ def span_candidates(candidate: Candidate, context: AnswerContext) -> list[Span]:
             "in_title": float(text in passage.title),
             "place_in_sentence": where / max(len(sentence), 1),
             "sentence_probability": candidate.score,
+            "attached": float(bool(set(terms(governors.get(text) or "")) & question_terms)),
         }
         features |= {g: float(g == group) for g in [*_LABEL_GROUPS, "other"]}
         found.append(Span(text, label, candidate, _rounded(features)))
@@ -257,12 +303,27 @@ class ReaderModel:
     # The cross-encoder weights whose logits the ``reading`` feature is, beside the model
     # file; None for a model without that feature.
     cross_encoder: str | None = None
+    # A span at least this likely puts its sentence first, even when not sure enough to be
+    # shown as the short answer (<= short_answer_threshold); None: the short answer's.
+    lead_threshold: float | None = None
     # Where the model file (and its cross-encoder) is: not part of what the model is.
     folder: Path = field(default=SHIPPED_MODEL.parent, compare=False)
 
     @property
     def needs_reading(self) -> bool:
-        return bool(OPTIONAL_FEATURES & set(self.sentence.features))
+        return bool(READING_FEATURES & set(self.sentence.features))
+
+    @property
+    def span_lead_threshold(self) -> float:
+        """How likely a span must be for its sentence to lead the answer."""
+        if self.lead_threshold is None:
+            return self.short_answer_threshold
+        return min(self.lead_threshold, self.short_answer_threshold)
+
+    @property
+    def reads_phrases(self) -> bool:
+        """Whether its span model weighs noun phrases (older models: named entities only)."""
+        return "phrase" in self.span.features
 
     @property
     def cross_encoder_path(self) -> Path | None:
@@ -281,6 +342,12 @@ class ReaderModel:
                 "span": self.span.to_dict(),
                 "refusal_threshold": self.refusal_threshold,
                 "short_answer_threshold": self.short_answer_threshold,
+                # Written only when set: a model from before it keeps its bytes (fingerprint).
+                **(
+                    {"lead_threshold": self.lead_threshold}
+                    if self.lead_threshold is not None
+                    else {}
+                ),
                 "provenance": self.provenance,
                 "cross_encoder": self.cross_encoder,
             },
@@ -307,6 +374,7 @@ class ReaderModel:
                 short_answer_threshold=float(data["short_answer_threshold"]),
                 provenance=dict(data.get("provenance", {})),
                 cross_encoder=data.get("cross_encoder"),
+                lead_threshold=_optional_float(data.get("lead_threshold")),
                 folder=path.parent,
             )
             if model.needs_reading and model.cross_encoder_path is None:
@@ -319,7 +387,20 @@ class ReaderModel:
             raise ReaderError(f"reader model {path}: not a reader model ({detail})") from None
 
 
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 # ----------------------------------------------------------------------------- scorers
+@dataclass(frozen=True)
+class AnswerSpan:
+    """The span whose sentence leads the answer, and whether the scorer is sure enough of it
+    to show it as the short answer."""
+
+    span: Span
+    shown: bool
+
+
 class SentenceScorer(Protocol):
     name: str
     version: str  # changes whenever the scores may
@@ -328,9 +409,9 @@ class SentenceScorer(Protocol):
     def score(self, candidates: list[Candidate], context: AnswerContext) -> None:
         """Set each candidate's ``score`` (higher: more likely the answer)."""
 
-    def short_answer(self, ranked: list[Candidate], context: AnswerContext) -> Span | None:
-        """The short answer and the sentence it is in (``ranked``: scored, best first), or
-        None when no span is sure."""
+    def answer_span(self, ranked: list[Candidate], context: AnswerContext) -> AnswerSpan | None:
+        """The span whose sentence leads (``ranked``: scored, best first), shown as the short
+        answer when sure; None when no span is likely enough to lead."""
 
 
 class TrainedReader:
@@ -358,17 +439,18 @@ class TrainedReader:
             candidate.score = self.model.sentence.probability(sentence_features(candidate, context))
 
     def ranked_spans(self, ranked: list[Candidate], context: AnswerContext) -> list[Span]:
-        """The entities of every scored sentence, most probable answer first."""
-        spans = [span for candidate in ranked for span in span_candidates(candidate, context)]
+        """The spans ``question_spans`` reads (noun phrases too, from the best sentences,
+        when the model weighs them), most probable answer first."""
+        spans = question_spans(ranked, context, self.model.reads_phrases)
         for span in spans:
             span.probability = self.model.span.probability(span.features)
         return sorted(spans, key=lambda s: -s.probability)
 
-    def short_answer(self, ranked: list[Candidate], context: AnswerContext) -> Span | None:
+    def answer_span(self, ranked: list[Candidate], context: AnswerContext) -> AnswerSpan | None:
         spans = self.ranked_spans(ranked, context)
-        if spans and spans[0].probability >= self.model.short_answer_threshold:
-            return spans[0]
-        return None
+        if not spans or spans[0].probability < self.model.span_lead_threshold:
+            return None
+        return AnswerSpan(spans[0], shown=spans[0].probability >= self.model.short_answer_threshold)
 
 
 class WeightedScorer:
@@ -408,13 +490,21 @@ class WeightedScorer:
             if not candidate.typed and context.kind != "entity":
                 candidate.score *= self.untyped_penalty
 
-    def short_answer(self, ranked: list[Candidate], context: AnswerContext) -> Span | None:
-        """The best sentence's one span of the first fitting tier; several: none (choosing
-        is a guess)."""
+    def answer_span(self, ranked: list[Candidate], context: AnswerContext) -> AnswerSpan | None:
+        """The best sentence's one span of the first fitting tier, shown; several: none
+        (choosing is a guess)."""
         if not ranked:
             return None
         spans = ranked[0].first_tier(context.entity_labels)
         if len(spans) != 1:
             return None
         label = next(label for span, label in ranked[0].fitting if span == spans[0])
-        return Span(spans[0], label, ranked[0], {})
+        return AnswerSpan(Span(spans[0], label, ranked[0], {}), shown=True)
+
+
+def short_answer(
+    scorer: SentenceScorer, ranked: list[Candidate], context: AnswerContext
+) -> Span | None:
+    """The span ``scorer`` is sure enough of to show as the short answer, or None."""
+    chosen = scorer.answer_span(ranked, context)
+    return chosen.span if chosen is not None and chosen.shown else None

@@ -16,6 +16,7 @@ import rag
 from ingest import ingest
 from rag.answer.follow_up import conversation_pairs, rewrite_follow_up
 from rag.answer.llm import LLMAnswerer
+from rag.answer.reader import short_answer
 from rag.models import bundled_gguf_path
 from tests.support import SAMPLE, subprocess_env
 from tests.support.articles import write_all
@@ -158,7 +159,7 @@ def test_llm_reads_the_passages_in_the_readers_order_and_keeps_its_short_answer(
     context = engine.answer_context(question)
     ranked = reader.score(context)
     best_passage = context.passages[ranked[0].passage - 1]
-    short = reader.scorer.short_answer(ranked, context)
+    short = short_answer(reader.scorer, ranked, context)
     assert short is not None and short.text == "Rafael Grossi"
     scripted = ScriptedLLM("Rafael Grossi heads the U.N. nuclear watchdog [1].")
     engine.answerers["llm"] = LLMAnswerer(scripted, ranker=reader)

@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 
 from eval.train_reader import (
     FALSE_REFUSAL_BUDGET,
     FOLDS,
+    Question,
+    SpanExamples,
     fit,
     fold_of,
+    lead_threshold,
+    reader_figures,
     refusal_threshold,
 )
+from rag.answer.base import AnswerContext
+from rag.answer.candidates import Candidate
+from rag.answer.entities import WHO, Entity
 from rag.answer.reader import (
     LOGISTIC_MODEL,
+    READING_FEATURES,
     SENTENCE_FEATURES,
     SHIPPED_MODEL,
     SPAN_FEATURES,
+    SPAN_SENTENCES,
     Logistic,
     ReaderError,
     ReaderModel,
     TrainedReader,
+    question_spans,
 )
+from rag.types import Passage
 
 
 def _logistic(names, weights, bias=0.0):
@@ -145,3 +157,86 @@ def test_llm_markers_of_the_reordered_prompt_map_back_to_retrieval_numbers():
 
     order = [2, 0, 1]  # the prompt showed passage 3 first, then 1, then 2
     assert renumber("A [1]. B [2][3]. C [4].", order) == "A [3]. B [1][2]. C [4]."
+
+
+def test_the_lead_threshold_is_kept_and_never_above_the_short_answer_threshold(tmp_path):
+    path = tmp_path / "reader.json"
+    model = _model(lead_threshold=0.4)
+    model.save(path)
+    assert ReaderModel.load(path) == model and model.span_lead_threshold == 0.4
+    assert _model(lead_threshold=0.9).span_lead_threshold == 0.6
+    # A model from before it: a span leads from the short-answer threshold, as it did.
+    older = ReaderModel.load(LOGISTIC_MODEL)
+    assert older.lead_threshold is None
+    assert older.span_lead_threshold == older.short_answer_threshold
+    assert not older.reads_phrases and _model().reads_phrases
+
+
+def _one_answerable(labels: list[bool]) -> Question:
+    return Question(SimpleNamespace(answerable=True), None, [], [], labels)
+
+
+def test_a_likely_span_puts_its_sentence_first_though_not_sure_enough_to_be_shown():
+    questions = [_one_answerable([False, True])]  # the second sentence holds the answer
+    sentence_scores = [[0.9, 0.5]]
+    spans = [SpanExamples(rows=[{}], labels=[True], sentences=[1])]
+    span_scores = [[0.5]]  # its span: below the short-answer threshold 0.6
+    alone = reader_figures(questions, sentence_scores, spans, span_scores, 0.6)
+    assert (alone.lead_right, alone.given) == (0, 0)
+    led = reader_figures(questions, sentence_scores, spans, span_scores, 0.6, None, 0.4)
+    assert (led.lead_right, led.given) == (1, 0)
+    assert lead_threshold(questions, sentence_scores, spans, span_scores, 0.6) == 0.5
+
+
+def _who_cut_the_ribbon(text: str) -> AnswerContext:
+    """A "who" question over one passage of ``text`` (no embedding model: cosines 0)."""
+    passage = Passage(
+        chunk_id="c1", article_id="a1", title="Bridge", text=text, start=0, end=len(text)
+    )
+    return AnswerContext(
+        question="Who cut the ribbon?",
+        retrieval_query="Who cut the ribbon?",
+        passages=[passage],
+        kind="person",
+        entity_labels=WHO,
+        weight=lambda term: 1.0,
+        similarity=lambda query, others: [0.0] * len(others),
+    )
+
+
+def test_answer_span_leads_from_one_threshold_and_is_shown_from_the_other():
+    text = "Mayor Tom Becker cut the ribbon on the new bridge."
+    context = _who_cut_the_ribbon(text)
+    candidate = Candidate(1, 0, len(text), text, named=[Entity("Tom Becker", "PERSON", 6, 16)])
+    plain = [f for f in SENTENCE_FEATURES if f not in READING_FEATURES]
+    even = _logistic(SPAN_FEATURES, (0.0,) * len(SPAN_FEATURES))  # every span: 0.5
+
+    def reader(**thresholds) -> TrainedReader:
+        sentences = _logistic(plain, (0.5,) * len(plain))
+        return TrainedReader(
+            _model(sentence=sentences, span=even, cross_encoder=None, **thresholds)
+        )
+
+    chosen = reader(lead_threshold=0.4).answer_span([candidate], context)
+    assert chosen is not None and chosen.span.text == "Tom Becker" and not chosen.shown
+    assert reader().answer_span([candidate], context) is None  # leads from 0.6 as well
+    shown = reader(short_answer_threshold=0.5).answer_span([candidate], context)
+    assert shown is not None and shown.shown
+
+
+def test_spans_are_read_from_the_best_scored_sentences_only():
+    names = ["Ann Lee", "Bo Park", "Cy Young", "Di Fox", "Ed Ma", "Flo Rida"]
+    texts = [f"{name} cut the ribbon on the bridge." for name in names]
+    text = " ".join(texts)
+    context = _who_cut_the_ribbon(text)
+    candidates = []
+    for number, (name, sentence) in enumerate(zip(names, texts, strict=True)):
+        start = text.index(sentence)
+        entity = Entity(name, "PERSON", 0, len(name))
+        candidate = Candidate(1, start, start + len(sentence), sentence, named=[entity])
+        candidate.score = [0.2, 0.9, 0.1, 0.8, 0.7, 0.6][number]
+        candidates.append(candidate)
+    read = [s.text for s in question_spans(candidates, context)]
+    assert len(read) == SPAN_SENTENCES == 4 and read == ["Bo Park", "Di Fox", "Ed Ma", "Flo Rida"]
+    # A span model from before noun phrases reads every sentence, as it was trained to.
+    assert len(question_spans(candidates, context, phrases=False)) == len(names)
