@@ -147,7 +147,7 @@ def asked_noun(question: str) -> str | None:
         if token.lower_ not in ("which", "what"):
             continue
         run = []
-        for following in doc[index + 1 : index + 1 + 2 * WHICH_NOUN_WINDOW]:
+        for following in doc[index + 1 : index + 1 + ASKED_NOUN_TOKENS]:
             if following.tag_ == "POS":
                 break  # "which state's governor" asks for a state
             if following.pos_ in _ASKED_RUN_POS or (run and following.tag_ in _ASKED_RUN_TAGS):
@@ -212,6 +212,9 @@ _NOUN_LABELS = [(labels, re.compile(rf"(?:{nouns})s?", re.I)) for labels, nouns 
 # show"): the first word after it that a noun table knows decides ("which country's new prime
 # minister" asks for a country, not a minister).
 WHICH_NOUN_WINDOW = 4
+# spaCy tokens read past "which"/"what": WHICH_NOUN_WINDOW words, as tokens (a hyphenated
+# word is three: "Prize", "-", "winning").
+ASKED_NOUN_TOKENS = 2 * WHICH_NOUN_WINDOW
 _WHICH = re.compile(rf"\b(?:which|what)\s+((?:[\w’'.-]+\s*){{1,{WHICH_NOUN_WINDOW}}})", re.I)
 _POSSESSIVE = re.compile(r"[’']s?$")
 _RULES: list[tuple[frozenset[str], re.Pattern[str]]] = [
