@@ -273,21 +273,32 @@ def tradeoff(results: Sequence[QuestionResult]) -> list[tuple[float, float, floa
 
 
 # ----------------------------------------------------------------------------- running
-def corpus_library(corpus: Sequence[Path], settings, cache_root: Path) -> Path:
-    """A library for these corpus files and embedding/chunk settings, built once and reused."""
+def library_key(corpus: Sequence[Path], settings) -> str:
+    """What names a corpus's cached library: the files' bytes and how they are chunked and
+    embedded. Not their paths or times: a data folder copied afresh (new modification times,
+    as ../shared is each session) keeps its library."""
     key = hashlib.sha256()
     for path in sorted(corpus):
-        try:
-            stat = path.stat()
-        except OSError as error:
-            raise EvalError(f"--corpus {path}: {error.strerror}") from None
-        key.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+        # A folder is what ingest reads of it: its files, by their place in it.
+        files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+        for file in files:
+            key.update(f"{file.relative_to(path)}|".encode() if file != path else b"|")
+            try:
+                with open(file, "rb") as handle:
+                    key.update(hashlib.file_digest(handle, "sha256").digest())
+            except OSError as error:
+                raise EvalError(f"--corpus {file}: {error.strerror}") from None
     key.update(
         f"{settings.embed_model}|{settings.chunk_tokens}|{settings.chunk_overlap_tokens}".encode()
     )
     if settings.merge_copies:  # syndicated copies stored once (ingest/dedupe.py)
         key.update(b"|merge-copies")
-    data_dir = cache_root / "libraries" / key.hexdigest()[:16]
+    return key.hexdigest()[:16]
+
+
+def corpus_library(corpus: Sequence[Path], settings, cache_root: Path) -> Path:
+    """A library for these corpus files and embedding/chunk settings, built once and reused."""
+    data_dir = cache_root / "libraries" / library_key(corpus, settings)
     summary = ingest(list(corpus), settings.model_copy(update={"data_dir": data_dir}))
     if summary.articles_seen == 0:
         raise EvalError(f"--corpus {', '.join(map(str, corpus))}: no articles could be ingested")
