@@ -204,6 +204,9 @@ def train_cross_encoder_command(
     lora: Annotated[
         bool, typer.Option(help="LoRA adapters on every layer, not the top two layers whole")
     ] = False,
+    span_head_only: Annotated[
+        bool, typer.Option(help="Only fit the span head, over the weights already at --out")
+    ] = False,
 ) -> None:
     """Fine-tune MiniLM into the question-sentence cross-encoder (docs/reader.md). Resumable:
     run the same command again after an interruption."""
@@ -217,7 +220,7 @@ def train_cross_encoder_command(
         TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
         TimeRemainingColumn(), console=err,
     ) as bar:  # fmt: skip
-        task = bar.add_task("train", total=None)
+        task = bar.add_task("train", total=None, visible=not span_head_only)  # no steps then
 
         def on_step(step: int, steps: int, seconds_per_step: float) -> None:
             bar.update(task, completed=step, total=steps)
@@ -226,6 +229,7 @@ def train_cross_encoder_command(
             run = train_cross_encoder(
                 quiz, corpus or [], out, cache, held_out=held_out, cloze_questions=cloze,
                 max_steps=max_steps, progress=bar.console.print, on_step=on_step, lora=lora,
+                span_head_only=span_head_only,
             )  # fmt: skip
         except KeyboardInterrupt:
             err.print(f"interrupted: checkpoints are in {cache}; run the same command to resume")
@@ -237,4 +241,7 @@ def train_cross_encoder_command(
         label = f"held-out top-1 after {point['pairs']:.0f} pairs"
         table.add_row(label, f"{point['accuracy']:.3f}")
     Console().print(table)
-    typer.echo(f"{run.steps} steps over {sum(run.pairs.values())} pairs; weights: {out}")
+    if span_head_only:
+        typer.echo(f"span head fitted over the encoder at {out}")
+    else:
+        typer.echo(f"{run.steps} steps over {sum(run.pairs.values())} pairs; weights: {out}")

@@ -100,6 +100,9 @@ class Pair:
     label: int  # 1: the sentence holds the answer
     group: str  # the question it belongs to (pairs of one question are evaluated together)
     origin: str  # quiz | held-out | cloze
+    # What answers the question in a positive pair's sentence (the gold answer, or the cloze
+    # question's entity): what the span head learns to find. "" in a negative pair.
+    answer: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,7 +200,7 @@ def quiz_pairs(
             holds = gold.answerable and contains_answer(sentence.text, gold.answer)
             return Pair(
                 gold.question, rag.reader_passage(sentence.text, sentence.title), int(holds),
-                f"{origin}:{gold.id}", origin,
+                f"{origin}:{gold.id}", origin, gold.answer if holds else "",
             )  # fmt: skip
 
         golds = set(gold.gold_article_ids)
@@ -287,9 +290,10 @@ def cloze_pairs(
         asked = _content_words(question) - entity_words
         last_word = entity.split()[-1].lower()
 
-        def make(n: int, label: int, group=group, question=question) -> Pair:
+        def make(n: int, label: int, group=group, question=question, entity=entity) -> Pair:
             s = index.sentences[n]
-            return Pair(question, rag.reader_passage(s.text, s.title), label, group, "cloze")
+            passage = rag.reader_passage(s.text, s.title)
+            return Pair(question, passage, label, group, "cloze", entity if label else "")
 
         found = [make(number, 1)]
         others_positive, negatives = [], []

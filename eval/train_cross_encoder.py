@@ -46,6 +46,7 @@ from eval.reader_pairs import (
     split_sentences,
 )
 from eval.train_reader import sha256_of
+from eval.train_span_head import add_span_head
 
 SEED = 2022
 BATCH = 32
@@ -293,9 +294,12 @@ def train_cross_encoder(
     on_step: Callable[[int, int, float], None] | None = None,
     before: str = FIRST_HIDDEN_DATE,
     lora: bool = False,
+    span_head_only: bool = False,
 ) -> TrainingRun:
     """Build the pairs, train (resuming from ``work`` if a checkpoint is there), write ``out``:
-    the top layers whole, or LoRA adapters on every layer (``lora``)."""
+    the top layers whole, or LoRA adapters on every layer (``lora``); then fit the span head
+    over it (``eval.train_span_head``). ``span_head_only``: only the span head, over the
+    weights already at ``out``."""
     files = _quiz_files(quiz, "--quiz")
     for corpus in corpora:
         if not corpus.is_file():
@@ -320,8 +324,13 @@ def train_cross_encoder(
         counts[key] = counts.get(key, 0) + 1
     run = TrainingRun(steps=steps, pairs=dict(sorted(counts.items())), data_sha256=data_sha256)
 
-    trainer = Trainer(steps, seed, lora=lora)
     held = HeldOut.from_folder(held_out, seed) if held_out else None
+    if span_head_only:
+        if not out.is_file():
+            raise EvalError(f"--out {out}: no cross-encoder there to fit a span head over")
+        _fit_span_head(out, pairs, held, seed, progress, run)
+        return run
+    trainer = Trainer(steps, seed, lora=lora)
     checkpoints = work / "lora" if lora else work  # the pairs are shared, the runs are not
     saved = trainer.load_checkpoint(checkpoints)
     if saved:
@@ -372,8 +381,26 @@ def train_cross_encoder(
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     rag.save_cross_encoder(trainer.changed(), out, provenance, trainer.lora)
-    run.out = out
+    _fit_span_head(out, pairs, held, seed, progress, run)
     return run
+
+
+def _fit_span_head(
+    out: Path,
+    pairs: Sequence[Pair],
+    held: HeldOut | None,
+    seed: int,
+    progress: Progress,
+    run: TrainingRun,
+) -> None:
+    """Fit the span head into ``out``; its top-1 figures join the run's metrics."""
+    held_pairs = [pair for group in held.groups for pair in group] if held else []
+    try:
+        fitted = add_span_head(out, pairs, held_pairs, seed, progress)
+    except (ValueError, rag.CrossEncoderError) as error:
+        raise EvalError(f"--out {out}: {error}") from None
+    run.metrics |= {f"span_head_{k}": v for k, v in fitted.items() if "top1" in k or "chance" in k}
+    run.out = out
 
 
 def _cached_pairs(work: Path, sources: PairSources, seed: int, progress: Progress) -> list[Pair]:
@@ -381,7 +408,10 @@ def _cached_pairs(work: Path, sources: PairSources, seed: int, progress: Progres
     cached = work / "pairs.jsonl"
     if cached.is_file():
         with open(cached, encoding="utf-8") as handle:
-            return [Pair(**json.loads(line)) for line in handle]
+            pairs = [Pair(**json.loads(line)) for line in handle]
+        # Pairs cached before they carried their answers (the span head needs them): rebuilt.
+        if not any(p.label and not p.answer for p in pairs):
+            return pairs
     pairs = build_pairs(sources, seed, progress)
     work.mkdir(parents=True, exist_ok=True)
     temporary = cached.with_suffix(".tmp")

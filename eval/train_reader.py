@@ -385,6 +385,12 @@ def train_reader(
             raise EvalError(f"--cross-encoder: {error}") from None
     base = [f for f in rag.SENTENCE_FEATURES if f not in rag.READING_FEATURES]
     features = [*base, *(READING_USED if encoder is not None else ())]
+    # The span head's view of each span, where the cross-encoder has one.
+    span_features = [
+        f
+        for f in rag.SPAN_FEATURES
+        if f not in rag.SPAN_READING_FEATURES or (encoder is not None and encoder.has_span_head)
+    ]
     cache_root = cache_dir or default_cache()
 
     progress(f"train library: {train_corpus_file} + {len(train_corpus)} more")
@@ -418,13 +424,13 @@ def train_reader(
     # 2. Short answers: spans of every sentence, weighed with its out-of-fold probability.
     train_spans = [span_examples(q, s) for q, s in zip(train_set, out_of_fold, strict=True)]
     span_groups = [(s.rows, s.labels) for s in train_spans]
-    span_cv = cross_validated(span_groups, rag.SPAN_FEATURES, chosen_c)
+    span_cv = cross_validated(span_groups, span_features, chosen_c)
     short_threshold = short_answer_threshold(train_set, out_of_fold, train_spans, span_cv)
     lead_from = lead_threshold(train_set, out_of_fold, train_spans, span_cv, short_threshold)
     span_model = fit(
         [r for s in train_spans for r in s.rows],
         [y for s in train_spans for y in s.labels],
-        rag.SPAN_FEATURES,
+        span_features,
         chosen_c,
     )
     train_cv = reader_figures(

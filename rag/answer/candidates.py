@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.answer.base import AnswerContext
+from rag.answer.cross_encoder import Reading
 from rag.answer.entities import Entity, first_tier, fitting, mentions
 from rag.answer.question import asking_part, candidate_spans, word_set
 from rag.lexicon import terms
@@ -76,6 +77,9 @@ class Candidate:
     position: int = 0  # characters before the sentence in its article
     same_article: int = 1  # retrieved passages of this sentence's article
     reading: float = 0.0  # the cross-encoder's logit: it read the question with the sentence
+    # What else that reading says: its span head's view of each span of the sentence (None
+    # when not read).
+    encoder_reading: Reading | None = None
     # ... less the best reading among the shortlist (<= 0): how it reads beside the others,
     # whatever the question's style does to the logits' level
     reading_margin: float = 0.0

@@ -16,6 +16,13 @@ Two forms of "what training changed", each loaded over the base weights:
   whole (``newsrag train-cross-encoder --lora``): all six layers learn to read the question
   against the sentence, which the frozen lower layers could not (docs/reader.md), in a file of
   ~2 MB. Loading merges each adapter into its weight once, so reading costs the same.
+
+Either file may hold a **span head** too (``SPAN_HEAD``): a linear map of the top layer's
+states that says how likely each span of the sentence is the answer, from the word pieces it
+starts and ends on, the mean of those inside it and the whole pair's ``[CLS]`` state. It is
+fitted over the trained encoder, which stays as it was (``newsrag train-cross-encoder
+--span-head-only``, eval/train_span_head.py), and costs a reading nothing but one small
+matrix product: the states are computed anyway.
 """
 
 from __future__ import annotations
@@ -55,6 +62,10 @@ LORA_MATRICES = ("lora_A", "lora_B")  # an adapted layer's tensors: <layer>.lora
 # questions, 12 pairs each, float32): one batch of 12, 130 ms; 4 at a time, 114 ms; 3, 118;
 # 6, 114. The logits are the same to 1e-4.
 SCORE_BATCH = 4
+# The span head's tensors: weight (4 x hidden: the start, end, inside and whole-pair terms)
+# and bias (1).
+SPAN_HEAD = ("span_head.weight", "span_head.bias")
+SPAN_HEAD_TERMS = 4
 
 
 class CrossEncoderError(NewsragError, ValueError):
@@ -68,9 +79,21 @@ def reader_question(question: str) -> str:
     return f"{asking} {rest}".strip() if rest else question.strip()
 
 
+# Joins a candidate sentence and its article's title in what the cross-encoder reads.
+TITLE_MARK = " (from: "
+
+
 def reader_passage(sentence: str, title: str) -> str:
     """A candidate sentence with its article's title as context."""
-    return f"{sentence} (from: {title.strip()})" if title.strip() else sentence
+    return f"{sentence}{TITLE_MARK}{title.strip()})" if title.strip() else sentence
+
+
+def passage_sentence(passage: str) -> str:
+    """The sentence of a ``reader_passage``: it begins the passage, so a span's characters
+    are the same in both."""
+    if passage.endswith(")") and TITLE_MARK in passage:
+        return passage.rsplit(TITLE_MARK, 1)[0]
+    return passage
 
 
 def encode_pairs(
@@ -78,13 +101,50 @@ def encode_pairs(
     questions: Sequence[str],
     passages: Sequence[str],
     max_tokens: int = CROSS_ENCODER_TOKENS,
+    offsets: bool = False,
 ):
     """The model's input for (question, passage) pairs: one encoding for training and reading,
-    so the two can never drift apart."""
+    so the two can never drift apart. ``offsets``: each word piece's characters too
+    (``offset_mapping``, to be popped before the model reads the rest)."""
     return tokenizer(
         [reader_question(q) for q in questions], list(passages), truncation="longest_first",
-        max_length=max_tokens, padding=True, return_tensors="pt",
+        max_length=max_tokens, padding=True, return_tensors="pt", return_offsets_mapping=offsets,
     )  # fmt: skip
+
+
+def passage_pieces(encoded, offsets, row: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Row ``row``'s word pieces of the passage (the pair's second text): their positions in
+    the row and their characters in the passage."""
+    characters = offsets[row].tolist()  # one conversion: indexing a tensor per piece is slow
+    positions = [k for k, part in enumerate(encoded.sequence_ids(row)) if part == 1]
+    return positions, [(characters[k][0], characters[k][1]) for k in positions]
+
+
+def span_pieces(pieces: Sequence[tuple[int, int]], start: int, end: int) -> range | None:
+    """The word pieces (indices into ``pieces``) the characters [start, end) fall on; None
+    when none do (the span was cut off by truncation, or isn't in the passage)."""
+    touched = [k for k, (a, b) in enumerate(pieces) if a < end and b > start]
+    return range(touched[0], touched[-1] + 1) if touched else None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the cross-encoder made of one (question, passage) pair: its logit and, with a span
+    head, each word piece's start, end and inside terms."""
+
+    logit: float
+    pieces: tuple[tuple[int, int], ...] = ()  # the passage's word pieces read: characters
+    terms: tuple[tuple[float, float, float], ...] = ()  # per piece: start, end, inside
+    whole: float = 0.0  # the whole pair's term plus the head's bias
+
+    def span_logit(self, start: int, end: int) -> float | None:
+        """The span head's logit that passage[start:end] is the answer; None without a span
+        head, or for a span not among the pieces read."""
+        inside = span_pieces(self.pieces, start, end)
+        if inside is None or not self.terms:
+            return None
+        mean_inside = sum(self.terms[k][2] for k in inside) / len(inside)
+        return self.whole + self.terms[inside[0]][0] + self.terms[inside[-1]][1] + mean_inside
 
 
 def cross_encoder_trains(name: str) -> bool:
@@ -145,6 +205,7 @@ class CrossEncoderInfo:
     max_tokens: int
     provenance: dict[str, Any]
     lora: LoraShape | None = None
+    span_head: dict[str, Any] | None = None  # how the span head was fitted, if there is one
 
 
 def lora_targets(model: torch.nn.Module) -> list[str]:
@@ -176,7 +237,17 @@ class CrossEncoder:
             changed = load_file(str(weights))
         except Exception as error:  # OSError, or safetensors' own error for a damaged file
             raise CrossEncoderError(f"cross-encoder {weights}: cannot read ({error})") from None
+        head = [changed.pop(name) for name in SPAN_HEAD if name in changed]
         model, self.tokenizer = cross_encoder_base(threads)
+        self.span_head: tuple[torch.Tensor, float] | None = None
+        if head:
+            hidden = model.config.hidden_size
+            if len(head) != 2 or tuple(head[0].shape) != (SPAN_HEAD_TERMS, hidden):
+                raise CrossEncoderError(
+                    f"cross-encoder {weights}: a span head of the wrong shape "
+                    f"({[tuple(t.shape) for t in head]}, expected {SPAN_HEAD_TERMS} x {hidden})"
+                )
+            self.span_head = (head[0].float().T.contiguous(), float(head[1].float()[0]))
         lora = self.info.lora
         if lora:
             whole = {n for n, _ in model.named_parameters() if n.startswith(TRAINED_WHOLE)}
@@ -208,11 +279,18 @@ class CrossEncoder:
         self.model = model
         self._lock = threading.Lock()
 
-    def logits(self, question: str, passages: Sequence[str]) -> list[float]:
+    @property
+    def has_span_head(self) -> bool:
+        return self.span_head is not None
+
+    def read(self, question: str, passages: Sequence[str]) -> list[Reading]:
+        """Each passage's reading (``reader_passage`` form): its logit, and with a span head
+        what each of its word pieces says about the spans it is part of."""
         from rag.models import inference_precision
 
         shortest_first = sorted(range(len(passages)), key=lambda i: len(passages[i]))
-        found: dict[int, float] = {}
+        found: dict[int, Reading] = {}
+        spans = self.span_head is not None
         with self._lock, inference_precision(self.bfloat16):
             for start in range(0, len(passages), SCORE_BATCH):
                 batch = shortest_first[start : start + SCORE_BATCH]
@@ -221,10 +299,28 @@ class CrossEncoder:
                     [question] * len(batch),
                     [passages[i] for i in batch],
                     self.info.max_tokens,
+                    offsets=spans,
                 )
-                logits = self.model(**encoded).logits[:, 0].float().tolist()
-                found.update(zip(batch, logits, strict=True))
+                offsets = encoded.pop("offset_mapping", None)
+                output = self.model(**encoded, output_hidden_states=spans)
+                logits = output.logits[:, 0].float().tolist()
+                if not spans:
+                    found.update((i, Reading(z)) for i, z in zip(batch, logits, strict=True))
+                    continue
+                weight, bias = self.span_head
+                terms = (output.hidden_states[-1].float() @ weight).tolist()  # rows x pieces x 4
+                for row, (i, logit) in enumerate(zip(batch, logits, strict=True)):
+                    positions, pieces = passage_pieces(encoded, offsets, row)
+                    found[i] = Reading(
+                        logit,
+                        tuple(pieces),
+                        tuple(tuple(terms[row][k][:3]) for k in positions),
+                        terms[row][0][3] + bias,
+                    )
         return [found[i] for i in range(len(passages))]
+
+    def logits(self, question: str, passages: Sequence[str]) -> list[float]:
+        return [reading.logit for reading in self.read(question, passages)]
 
     def probabilities(self, question: str, passages: Sequence[str]) -> list[float]:
         """P(passage holds the answer) for each passage (``reader_passage`` form)."""
@@ -242,11 +338,13 @@ def _read_info(weights: Path) -> CrossEncoderInfo:
     try:
         data = json.loads(info.read_text(encoding="utf-8"))
         lora = data.get("lora")
+        span_head = data.get("span_head")
         return CrossEncoderInfo(
             trained_layers=int(data["trained_layers"]),
             max_tokens=int(data["max_tokens"]),
             provenance=dict(data.get("provenance", {})),
             lora=LoraShape(int(lora["rank"]), float(lora["alpha"])) if lora else None,
+            span_head=dict(span_head) if span_head else None,
         )
     except OSError as error:
         raise CrossEncoderError(f"cross-encoder {info}: cannot read ({error.strerror})") from None
@@ -261,9 +359,11 @@ def save_cross_encoder(
     weights: Path,
     provenance: dict[str, Any],
     lora: LoraShape | None = None,
+    span_head: dict[str, Any] | None = None,
 ) -> None:
     """Write what training changed (float16; named as the base model's parameters, or
-    ``<layer>.lora_A``/``lora_B``) and its description, each whole or not at all."""
+    ``<layer>.lora_A``/``lora_B``, and the ``SPAN_HEAD`` tensors if fitted, described by
+    ``span_head``) and its description, each whole or not at all."""
     from safetensors.torch import save_file
 
     halved = {name: t.detach().to(dtype=_half()).contiguous() for name, t in changed.items()}
@@ -277,6 +377,8 @@ def save_cross_encoder(
     }
     if lora:
         description["lora"] = {"rank": lora.rank, "alpha": lora.alpha}
+    if span_head:
+        description["span_head"] = span_head
     info = weights.with_suffix(".json")
     described = info.with_name(info.name + ".tmp")
     described.write_text(json.dumps(description, indent=1, sort_keys=True) + "\n", encoding="utf-8")

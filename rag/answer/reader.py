@@ -74,25 +74,33 @@ SENTENCE_FEATURES = (
 # Features a model may do without: a model trained before them still loads (and is given
 # nothing it would need a further model for).
 READING_FEATURES = frozenset({"reading", "reading_margin"})  # the cross-encoder's
+# The span feature its span head gives (a model with it needs a cross-encoder that has one).
+SPAN_READING_FEATURES = frozenset({"span_reading"})
 # Noun-phrase spans and how a span fits the noun the question asks for: a span model without
 # them is given named entities only.
 PHRASE_FEATURES = frozenset({"phrase", "answer_noun", "noun_fit", "attached"})
-OPTIONAL_FEATURES = READING_FEATURES | PHRASE_FEATURES
+OPTIONAL_FEATURES = READING_FEATURES | PHRASE_FEATURES | SPAN_READING_FEATURES
 
 
 def read_candidates(
     candidates: list[Candidate], context: AnswerContext, encoder: CrossEncoder
 ) -> None:
     """Set each candidate's ``reading`` (the cross-encoder's logit for the question and the
-    sentence with its title) and ``reading_margin`` (that less the best of the shortlist)."""
+    sentence with its title), ``reading_margin`` (that less the best of the shortlist) and
+    ``encoder_reading`` (all it read, for the span head)."""
     passages = [reader_passage(c.text, context.passages[c.passage - 1].title) for c in candidates]
-    for candidate, logit in zip(
-        candidates, encoder.logits(context.question, passages), strict=True
+    for candidate, reading in zip(
+        candidates, encoder.read(context.question, passages), strict=True
     ):
-        candidate.reading = max(min(logit, READING_CLIP), -READING_CLIP)
+        candidate.reading = _clipped(reading.logit)
+        candidate.encoder_reading = reading
     best = max((c.reading for c in candidates), default=0.0)
     for candidate in candidates:
         candidate.reading_margin = candidate.reading - best
+
+
+def _clipped(logit: float) -> float:
+    return max(min(logit, READING_CLIP), -READING_CLIP)
 
 
 def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str, float]:
@@ -144,7 +152,7 @@ SPAN_FEATURES = (
     "labels_known", "first_tier", "rivals", "new_share", "words", "anchor_distance", "support",
     "in_title", "place_in_sentence", "sentence_probability",
     "person", "organisation", "place", "group", "number", "date", "other",
-    "phrase", "answer_noun", "noun_fit", "attached",
+    "phrase", "answer_noun", "noun_fit", "attached", "span_reading",
 )  # fmt: skip
 _LABEL_GROUPS = {
     "person": frozenset({"PERSON"}),
@@ -220,7 +228,8 @@ def span_candidates(
     governors = {clean_span(e.text): e.governor for e in [*named, *candidate.phrases] if e.governor}
     found: list[Span] = []
     for text, label in spans:
-        where = max(sentence.find(text), 0)
+        found_at = sentence.find(text)
+        where = max(found_at, 0)
         words = text.split()
         distance = min((abs(where - a) for a in anchors), default=len(sentence))
         group = next((g for g, members in _LABEL_GROUPS.items() if label in members), "other")
@@ -236,10 +245,19 @@ def span_candidates(
             "place_in_sentence": where / max(len(sentence), 1),
             "sentence_probability": candidate.score,
             "attached": float(bool(set(terms(governors.get(text) or "")) & question_terms)),
+            "span_reading": _span_reading(candidate, found_at, len(text)),
         }
         features |= {g: float(g == group) for g in [*_LABEL_GROUPS, "other"]}
         found.append(Span(text, label, candidate, _rounded(features)))
     return found
+
+
+def _span_reading(candidate: Candidate, start: int, length: int) -> float:
+    """The span head's logit for the span at ``start`` of the candidate's sentence (which
+    begins its reading's passage); a span it didn't read counts as one it doesn't believe."""
+    reading = candidate.encoder_reading
+    logit = reading.span_logit(start, start + length) if reading and start >= 0 else None
+    return -READING_CLIP if logit is None else _clipped(logit)
 
 
 def _rounded(features: dict[str, float]) -> dict[str, float]:
@@ -311,7 +329,12 @@ class ReaderModel:
 
     @property
     def needs_reading(self) -> bool:
-        return bool(READING_FEATURES & set(self.sentence.features))
+        return bool(READING_FEATURES & set(self.sentence.features)) or self.reads_spans
+
+    @property
+    def reads_spans(self) -> bool:
+        """Whether its span model weighs the cross-encoder's span head."""
+        return bool(SPAN_READING_FEATURES & set(self.span.features))
 
     @property
     def span_lead_threshold(self) -> float:
@@ -425,6 +448,12 @@ class TrainedReader:
     ):
         if model.needs_reading and encoder is None:
             raise ReaderError("this reader model needs its cross-encoder")
+        if model.reads_spans and not encoder.has_span_head:
+            raise ReaderError(
+                f"this reader model weighs a span head, which cross-encoder {encoder.weights} "
+                "lacks: retrain the reader over it, or fit one (train-cross-encoder "
+                "--span-head-only)"
+            )
         self.model = model
         self.encoder = encoder
         self.version = f"reader-{model.fingerprint}"

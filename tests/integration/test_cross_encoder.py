@@ -204,3 +204,61 @@ def test_the_command_line_says_what_is_wrong_with_a_folder(tmp_path):
     assert run.returncode == 2
     assert f"--quiz {tmp_path}: no questions.jsonl in it" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_the_span_head_is_fitted_over_the_encoder_and_reads_as_it_was_fitted(
+    tmp_path, fixture_pairs
+):
+    from safetensors.torch import load_file
+
+    from eval.train_span_head import add_span_head, chosen_pairs, head_logits, read_spans
+    from rag.answer.cross_encoder import SHIPPED_WEIGHTS
+
+    _, pairs = fixture_pairs
+    weights = tmp_path / "cross_encoder.safetensors"  # the shipped encoder without its head
+    shipped = rag.CrossEncoder(SHIPPED_WEIGHTS)
+    encoder_only = {
+        n: t for n, t in load_file(str(SHIPPED_WEIGHTS)).items() if n not in rag.SPAN_HEAD
+    }
+    rag.save_cross_encoder(encoder_only, weights, shipped.info.provenance, shipped.info.lora)
+    headless = rag.CrossEncoder(weights)
+    held_out = [p for p in pairs if p.origin == "quiz"]
+    fitted = add_span_head(weights, pairs, held_out, seed=4, progress=lambda line: None)
+    encoder = rag.CrossEncoder(weights)
+    assert encoder.has_span_head and not headless.has_span_head
+    assert encoder.info.span_head == fitted and fitted["answer_spans"] > 0
+    assert weights.stat().st_size < 10 * 1024 * 1024
+    # The encoder is as it was: the same logits.
+    question, passages = held_out[0].question, [p.passage for p in held_out[:4]]
+    assert encoder.logits(question, passages) == pytest.approx(headless.logits(question, passages))
+    # Reading a span at answer time gives the logit the fit gave it (float16 weights apart).
+    chosen = chosen_pairs(pairs, seed=4)
+    spans = read_spans(chosen, encoder)
+    stored = load_file(str(weights))
+    weight, bias = (stored[name].float() for name in rag.SPAN_HEAD)
+    expected = head_logits(spans, weight, bias)
+    found = rag.mentions([rag.passage_sentence(p.passage) for p in chosen], phrases=True)
+    checked = 0
+    for i, pair in enumerate(chosen[:6]):
+        reading = encoder.read(pair.question, [pair.passage])[0]
+        rows = [r for r, of in enumerate(spans.pair_of) if of == i]
+        seen = {e.text: (e.start, e.end) for e in [*found[i].entities, *found[i].phrases]}
+        logits = [reading.span_logit(*where) for where in seen.values()]
+        read = [z for z in logits if z is not None]
+        assert read == pytest.approx([expected[r] for r in rows], abs=1e-3)
+        checked += len(read)
+    assert checked > 0
+    # It learned something: its answer span comes first more often than a guess would.
+    assert fitted["train_top1"] > spans.chance
+
+
+def test_a_span_head_needs_an_encoder_to_fit_over(tmp_path, fixture_pairs):
+    from eval.errors import EvalError
+
+    train, _ = fixture_pairs
+    with pytest.raises(EvalError, match="no cross-encoder there"):
+        train_cross_encoder(
+            [train], [], tmp_path / "missing.safetensors", tmp_path / "work",
+            cloze_questions=0, before=AFTER_THE_FIXTURE, span_head_only=True,
+            progress=lambda line: None,
+        )  # fmt: skip

@@ -21,13 +21,16 @@ from eval.train_reader import (
 )
 from rag.answer.base import AnswerContext
 from rag.answer.candidates import Candidate
+from rag.answer.cross_encoder import Reading
 from rag.answer.entities import WHO, Entity
 from rag.answer.reader import (
     LOGISTIC_MODEL,
+    READING_CLIP,
     READING_FEATURES,
     SENTENCE_FEATURES,
     SHIPPED_MODEL,
     SPAN_FEATURES,
+    SPAN_READING_FEATURES,
     SPAN_SENTENCES,
     Logistic,
     ReaderError,
@@ -135,6 +138,45 @@ def test_a_model_that_reads_needs_its_cross_encoder(tmp_path):
         ReaderModel.load(path)
 
 
+def test_a_model_that_weighs_the_span_head_needs_a_cross_encoder_with_one():
+    model = _model()
+    assert model.reads_spans and model.needs_reading
+    headless = SimpleNamespace(has_span_head=False, weights="old_encoder.safetensors")
+    with pytest.raises(ReaderError, match=r"old_encoder\.safetensors lacks"):
+        TrainedReader(model, encoder=headless)
+    unread = [f for f in SPAN_FEATURES if f not in SPAN_READING_FEATURES]
+    sentences_only = _model(span=_logistic(unread, (0.0,) * len(unread)))
+    assert not sentences_only.reads_spans
+    assert TrainedReader(sentences_only, encoder=headless).encoder is headless
+
+
+def test_a_span_reads_as_its_start_end_and_inside_pieces_say():
+    # "Tom Becker cut": pieces Tom | Becker | cut, terms (start, end, inside) each.
+    reading = Reading(
+        logit=1.0,
+        pieces=((0, 3), (4, 10), (11, 14)),
+        terms=((2.0, -1.0, 0.5), (0.0, 3.0, 1.5), (-2.0, -2.0, -1.0)),
+        whole=0.25,
+    )
+    assert reading.span_logit(0, 10) == pytest.approx(0.25 + 2.0 + 3.0 + (0.5 + 1.5) / 2)
+    assert reading.span_logit(4, 10) == pytest.approx(0.25 + 0.0 + 3.0 + 1.5)
+    assert reading.span_logit(20, 25) is None  # cut off: not among the pieces read
+    assert Reading(logit=1.0).span_logit(0, 3) is None  # no span head
+
+
+def test_the_span_feature_is_the_clipped_head_logit_and_unread_spans_count_against():
+    text = "Mayor Tom Becker cut the ribbon on the new bridge."
+    context = _who_cut_the_ribbon(text)
+    named = [Entity("Tom Becker", "PERSON", 6, 16)]
+    candidate = Candidate(1, 0, len(text), text, named=named)
+    (unread,) = question_spans([candidate], context)
+    assert unread.features["span_reading"] == -READING_CLIP
+    pieces = ((0, 5), (6, 9), (10, 16))
+    candidate.encoder_reading = Reading(0.0, pieces, ((0, 0, 0), (20.0, 0, 0), (0, 0, 0)))
+    (read,) = question_spans([candidate], context)
+    assert read.features["span_reading"] == READING_CLIP  # 20 clipped
+
+
 def test_folds_are_balanced_and_fixed_by_the_seed():
     folds = fold_of(103)
     assert folds == fold_of(103)
@@ -209,7 +251,8 @@ def test_answer_span_leads_from_one_threshold_and_is_shown_from_the_other():
     context = _who_cut_the_ribbon(text)
     candidate = Candidate(1, 0, len(text), text, named=[Entity("Tom Becker", "PERSON", 6, 16)])
     plain = [f for f in SENTENCE_FEATURES if f not in READING_FEATURES]
-    even = _logistic(SPAN_FEATURES, (0.0,) * len(SPAN_FEATURES))  # every span: 0.5
+    unread = [f for f in SPAN_FEATURES if f not in SPAN_READING_FEATURES]
+    even = _logistic(unread, (0.0,) * len(unread))  # every span: 0.5
 
     def reader(**thresholds) -> TrainedReader:
         sentences = _logistic(plain, (0.5,) * len(plain))
