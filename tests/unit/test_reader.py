@@ -11,6 +11,7 @@ import pytest
 from eval.train_reader import (
     FALSE_REFUSAL_BUDGET,
     FOLDS,
+    Calibration,
     Question,
     SpanExamples,
     fit,
@@ -18,6 +19,7 @@ from eval.train_reader import (
     lead_threshold,
     reader_figures,
     refusal_threshold,
+    short_answer_threshold_held,
 )
 from rag.answer.base import AnswerContext
 from rag.answer.candidates import Candidate
@@ -119,6 +121,7 @@ def test_the_shipped_model_loads_and_says_how_it_was_made():
     assert 0.0 < model.refusal_threshold < 1.0
     assert SHIPPED_MODEL.stat().st_size < 10 * 1024 * 1024  # the size bound
     assert model.needs_reading and model.cross_encoder == "cross_encoder.safetensors"
+    assert model.reads_spans  # the cross-encoder's span head
 
 
 def test_the_logistic_reader_before_it_still_loads_without_a_cross_encoder():
@@ -228,6 +231,47 @@ def test_a_likely_span_puts_its_sentence_first_though_not_sure_enough_to_be_show
     led = reader_figures(questions, sentence_scores, spans, span_scores, 0.6, None, 0.4)
     assert (led.lead_right, led.given) == (1, 0)
     assert lead_threshold(questions, sentence_scores, spans, span_scores, 0.6) == 0.5
+
+
+def test_a_lower_lead_threshold_must_win_by_more_than_noise():
+    def questions_of(right_first: int, neither: int, helped: int):
+        none = SpanExamples(rows=[], labels=[], sentences=[])
+        led = SpanExamples(rows=[{}], labels=[True], sentences=[1])  # a span of sentence 2
+        rows = [([True, False], none, [])] * right_first + [([False, False], none, [])] * neither
+        rows += [([False, True], led, [0.3])] * helped  # its span: likely, not sure (< 0.6)
+        return (
+            [_one_answerable(labels) for labels, _, _ in rows],
+            [[0.9, 0.5]] * len(rows),
+            [spans for _, spans, _ in rows],
+            [scores for _, _, scores in rows],
+        )
+
+    # One question of 40 helped (0.775 against 0.75): within a standard error (0.066).
+    assert lead_threshold(*questions_of(30, 9, 1), short_threshold=0.6) == 0.6
+    # Ten helped (0.75 against 0.5): well beyond it.
+    assert lead_threshold(*questions_of(20, 10, 10), short_threshold=0.6) == 0.3
+
+
+def test_the_short_answer_threshold_rises_until_each_check_set_holds_its_precision():
+    def checked(span_probabilities: list[float], right: list[bool]) -> Calibration:
+        count = len(right)
+        return Calibration(
+            "2023",
+            [_one_answerable([True]) for _ in range(count)],
+            True,
+            scores=[[0.9]] * count,
+            spans=[SpanExamples(rows=[{}], labels=[r], sentences=[0]) for r in right],
+            span_scores=[[p] for p in span_probabilities],
+        )
+
+    # From train CV's 0.5 two short answers, one wrong; from 0.7 only the right one.
+    check = checked([0.6, 0.7], [False, True])
+    assert short_answer_threshold_held([check], 0.5) == 0.7
+    assert short_answer_threshold_held([check], 0.65) == 0.65  # only the right one from there
+    held = checked([0.6, 0.7], [True, True])
+    assert short_answer_threshold_held([held], 0.5) == 0.5  # it holds already: unchanged
+    wrong = checked([0.6, 0.7], [False, False])
+    assert short_answer_threshold_held([wrong], 0.5) > 0.7  # no short answer at all
 
 
 def _who_cut_the_ribbon(text: str) -> AnswerContext:
