@@ -16,9 +16,10 @@ the answer-accuracy test). Two logistic models are fitted on the train set only:
    (and, where no entity label fits the question, the noun phrases) of every shortlisted
    sentence, each weighed with its sentence's cross-validated probability; its threshold is
    the lowest that keeps the cross-validated short-answer precision at
-   ``SHORT_ANSWER_PRECISION`` (``short_answer_threshold`` says what happens when none does).
+   ``SHORT_ANSWER_PRECISION`` (``short_answer_threshold`` says what happens when none does),
+   raised until each --check set holds that precision too (``short_answer_threshold_held``).
    A likely span's sentence leads the answer from a lower threshold (``lead_threshold``: the
-   best cross-validated first-sentence accuracy).
+   highest within one standard error of the best cross-validated first-sentence accuracy).
 
 The dev set is used once, after training, to calibrate the refusal threshold (the one rule:
 refuse as many unanswerable questions as possible while false refusals stay within
@@ -463,15 +464,11 @@ def train_reader(
     span_groups = [(s.rows, s.labels) for s in train_spans]
     span_cv = cross_validated(span_groups, span_features, chosen_c)
     short_threshold = short_answer_threshold(train_set, out_of_fold, train_spans, span_cv)
-    lead_from = lead_threshold(train_set, out_of_fold, train_spans, span_cv, short_threshold)
     span_model = fit(
         [r for s in train_spans for r in s.rows],
         [y for s in train_spans for y in s.labels],
         span_features,
         chosen_c,
-    )
-    train_cv = reader_figures(
-        train_set, out_of_fold, train_spans, span_cv, short_threshold, None, lead_from
     )
     in_sample = [[sentence_model.probability(r) for r in q.rows] for q in train_set]
 
@@ -500,12 +497,13 @@ def train_reader(
         ]
     threshold = min(refusal_threshold(c.confidences()) for c in calibrations)
     checked = [c for c in calibrations if c.checks_short_answers]
-    if checked:  # the lead threshold follows a raised short-answer threshold
+    if checked:
         short_threshold = short_answer_threshold_held(checked, short_threshold)
-        lead_from = lead_threshold(train_set, out_of_fold, train_spans, span_cv, short_threshold)
-        train_cv = reader_figures(
-            train_set, out_of_fold, train_spans, span_cv, short_threshold, None, lead_from
-        )
+    # The lead threshold, and train CV's figures, under the final short-answer threshold.
+    lead_from = lead_threshold(train_set, out_of_fold, train_spans, span_cv, short_threshold)
+    train_cv = reader_figures(
+        train_set, out_of_fold, train_spans, span_cv, short_threshold, None, lead_from
+    )
 
     metrics: dict[str, dict[str, float]] = {
         "train_cv": {
