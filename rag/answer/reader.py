@@ -7,8 +7,9 @@ by ``newsrag train-reader`` (eval/train_reader.py, docs/reader.md). One sentence
 how the cross-encoder (``cross_encoder.py``) reads the question against the sentence beside
 the shortlist's best reading (``read_candidates``). Its artefact, ``reader.json`` beside this
 file, holds the weights, the feature standardisation, the thresholds (refusal: calibrated
-to hold on every library shape it was given; short answer, and the lower one from which a
-span's sentence leads: on the train set's cross-validation), the name of its cross-encoder,
+to hold on every library shape it was given; short answer: on the train set's
+cross-validation and each check set; the lower one from which a span's sentence leads: on the
+cross-validation), the name of its cross-encoder,
 the hash of the data it was trained on and its metrics. A span is a named entity or, where
 no entity label fits the question ("What sport ...?"), a noun phrase. Logistic models
 because they are small, deterministic, read in microseconds and can be read by a person; a
