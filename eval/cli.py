@@ -207,13 +207,17 @@ def train_cross_encoder_command(
     span_head_only: Annotated[
         bool, typer.Option(help="Only fit the span head, over the weights already at --out")
     ] = False,
+    span_loss: Annotated[
+        float | None,
+        typer.Option(help="Weight of the span loss beside the sentence loss (0: none)", min=0),
+    ] = None,
 ) -> None:
     """Fine-tune MiniLM into the question-sentence cross-encoder (docs/reader.md). Resumable:
     run the same command again after an interruption."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from eval.runner import default_cache
-    from eval.train_cross_encoder import train_cross_encoder
+    from eval.train_cross_encoder import SPAN_LOSS_WEIGHT, train_cross_encoder
 
     cache = work or default_cache().parent / "cross-encoder"
     with Progress(
@@ -230,6 +234,7 @@ def train_cross_encoder_command(
                 quiz, corpus or [], out, cache, held_out=held_out, cloze_questions=cloze,
                 max_steps=max_steps, progress=bar.console.print, on_step=on_step, lora=lora,
                 span_head_only=span_head_only,
+                span_loss=SPAN_LOSS_WEIGHT if span_loss is None else span_loss,
             )  # fmt: skip
         except KeyboardInterrupt:
             err.print(f"interrupted: checkpoints are in {cache}; run the same command to resume")

@@ -46,7 +46,13 @@ from eval.reader_pairs import (
     split_sentences,
 )
 from eval.train_reader import sha256_of
-from eval.train_span_head import add_span_head
+from eval.train_span_head import (
+    SpanTarget,
+    add_span_head,
+    chosen_pairs,
+    span_states,
+    span_targets,
+)
 
 SEED = 2022
 BATCH = 32
@@ -60,6 +66,13 @@ WARMUP_SHARE = 0.06
 WEIGHT_DECAY = 0.01
 QUIZ_REPEATS = 2  # the real questions are few beside the cloze ones: each is seen twice
 CLOZE_QUESTIONS = 4500  # ~30k pairs: one pass fits the ~60-minute budget on 2 cores
+# The span loss: a span head trained beside the sentence head, on the spans of the pairs the
+# shipped span head is fitted on (``chosen_pairs``), so that the top layers learn to say which
+# span answers, not only whether the sentence does. Its weight against the sentence loss;
+# 0 trains for sentences alone (the encoder before). The head itself is not shipped: the span
+# head is fitted afresh over the trained encoder (``add_span_head``).
+SPAN_LOSS_WEIGHT = 1.0
+AUXILIARY = "auxiliary_span_head."  # its parameters' names in checkpoints
 CHECKPOINT_EVERY = 50
 EVAL_EVERY = 250
 THREADS = 2
@@ -149,7 +162,14 @@ class Trainer:
     """One training run's model and optimiser: the top layers trained whole, or (``lora``)
     adapters on every layer through peft."""
 
-    def __init__(self, steps: int, seed: int, threads: int = THREADS, lora: bool = False):
+    def __init__(
+        self,
+        steps: int,
+        seed: int,
+        threads: int = THREADS,
+        lora: bool = False,
+        span_loss: float = 0.0,
+    ):
         import torch
 
         self.torch = torch
@@ -171,9 +191,14 @@ class Trainer:
             for name, parameter in self.model.named_parameters():
                 parameter.requires_grad = rag.cross_encoder_trains(name)
         self.named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        self.span_loss = span_loss
+        if span_loss:
+            hidden = self.model.config.hidden_size
+            self.span_head = torch.nn.Linear(rag.SPAN_HEAD_TERMS * hidden, 1)
+            self.named += [(f"{AUXILIARY}{n}", p) for n, p in self.span_head.named_parameters()]
         groups: dict[float, list] = {}
         for name, parameter in self.named:
-            if _base_name(name).startswith("classifier."):
+            if _base_name(name).startswith(("classifier.", AUXILIARY)):
                 rate = LEARNING_RATE * HEAD_LR_FACTOR
             elif ".lora_" in name:
                 rate = LORA_LEARNING_RATE
@@ -194,21 +219,54 @@ class Trainer:
         self.step = 0
 
     def changed(self) -> dict[str, Any]:
-        """What training changed, named as ``rag.CrossEncoder`` loads it."""
-        return {_base_name(name): parameter for name, parameter in self.named}
+        """What training changed, named as ``rag.CrossEncoder`` loads it (the auxiliary span
+        head is training's alone)."""
+        return {
+            _base_name(name): parameter
+            for name, parameter in self.named
+            if not name.startswith(AUXILIARY)
+        }
 
-    def encode(self, pairs: Sequence[Pair]):
+    def encode(self, pairs: Sequence[Pair], offsets: bool = False):
         return rag.encode_pairs(
-            self.tokenizer, [p.question for p in pairs], [p.passage for p in pairs]
-        )
+            self.tokenizer, [p.question for p in pairs], [p.passage for p in pairs],
+            offsets=offsets,
+        )  # fmt: skip
 
-    def train_step(self, pairs: Sequence[Pair]) -> float:
+    def losses(self, pairs: Sequence[Pair], spans: Sequence[Sequence[SpanTarget]] = ()):
+        """The sentence loss over ``pairs`` and, when the trainer has a span loss and
+        ``spans`` (one list per pair, empty for none) name any that were read, the span loss
+        (else None)."""
         torch = self.torch
-        torch.manual_seed(self.seed * 100_003 + self.step)  # this step's dropout, on resume too
-        self.model.train()
-        logits = self.model(**self.encode(pairs)).logits[:, 0]
+        with_spans = bool(self.span_loss and any(spans))
+        encoded = self.encode(pairs, offsets=with_spans)
+        offsets = encoded.pop("offset_mapping", None)
+        output = self.model(**encoded, output_hidden_states=with_spans)
         labels = torch.tensor([float(p.label) for p in pairs])
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+        sentence = torch.nn.functional.binary_cross_entropy_with_logits(output.logits[:, 0], labels)
+        if not with_spans:
+            return sentence, None
+        rows, answers = [], []
+        for row, targets in enumerate(spans):
+            read, kept = span_states(output.hidden_states[-1], encoded, offsets, row, targets)
+            rows += read
+            answers += [float(target.answer) for target in kept]
+        if not rows:
+            return sentence, None
+        span_logits = self.span_head(torch.stack(rows))[:, 0]
+        span = torch.nn.functional.binary_cross_entropy_with_logits(
+            span_logits, torch.tensor(answers)
+        )
+        return sentence, span
+
+    def train_step(
+        self, pairs: Sequence[Pair], spans: Sequence[Sequence[SpanTarget]] = ()
+    ) -> float:
+        """One step over ``pairs`` (and their ``spans``, for the span loss)."""
+        self.torch.manual_seed(self.seed * 100_003 + self.step)  # this step's dropout, on resume
+        self.model.train()
+        sentence, span = self.losses(pairs, spans)
+        loss = sentence if span is None else sentence + self.span_loss * span
         loss.backward()
         self.optimizer.step()
         self.scheduler.step()
@@ -295,6 +353,7 @@ def train_cross_encoder(
     before: str = FIRST_HIDDEN_DATE,
     lora: bool = False,
     span_head_only: bool = False,
+    span_loss: float = SPAN_LOSS_WEIGHT,
 ) -> TrainingRun:
     """Build the pairs, train (resuming from ``work`` if a checkpoint is there), write ``out``:
     the top layers whole, or LoRA adapters on every layer (``lora``); then fit the span head
@@ -330,8 +389,17 @@ def train_cross_encoder(
             raise EvalError(f"--out {out}: no cross-encoder there to fit a span head over")
         _fit_span_head(out, pairs, held, seed, progress, run)
         return run
-    trainer = Trainer(steps, seed, lora=lora)
-    checkpoints = work / "lora" if lora else work  # the pairs are shared, the runs are not
+    trainer = Trainer(steps, seed, lora=lora, span_loss=span_loss)
+    # The pairs are shared, the runs are not: each form of training resumes from its own.
+    checkpoints = work / "lora" if lora else work
+    if span_loss:
+        checkpoints = checkpoints / f"span-loss-{span_loss:g}"
+    spans_of: dict[tuple[str, str], list[SpanTarget]] = {}
+    if span_loss:
+        chosen = chosen_pairs(pairs, seed)
+        progress(f"span loss: the spans of {len(chosen)} pairs")
+        for pair, targets in zip(chosen, span_targets(chosen), strict=True):
+            spans_of[(pair.question, pair.passage)] = targets
     saved = trainer.load_checkpoint(checkpoints)
     if saved:
         run.curve = saved.get("curve", [])
@@ -347,7 +415,8 @@ def train_cross_encoder(
     recent: list[float] = []
     while trainer.step < steps:
         batch = order[trainer.step * BATCH : (trainer.step + 1) * BATCH]
-        recent = [*recent[-49:], trainer.train_step(batch)]
+        spans = [spans_of.get((pair.question, pair.passage), []) for pair in batch]
+        recent = [*recent[-49:], trainer.train_step(batch, spans)]
         if on_step:
             elapsed = time.perf_counter() - started
             on_step(trainer.step, steps, elapsed / max(trainer.step - first_step, 1))
@@ -372,6 +441,7 @@ def train_cross_encoder(
         "batch": BATCH,
         "learning_rate": LEARNING_RATE,
         "lora_learning_rate": LORA_LEARNING_RATE if lora else None,
+        "span_loss": span_loss,
         "pairs": run.pairs,
         "sources": [p.name for p in [*quiz, *corpora]],
         "held_out": held_out.name if held_out else None,

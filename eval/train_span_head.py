@@ -81,14 +81,54 @@ def chosen_pairs(pairs: Sequence[Pair], seed: int) -> list[Pair]:
     return positives + negatives[: int(len(positives) * NEGATIVE_SHARE)]
 
 
+@dataclass(frozen=True)
+class SpanTarget:
+    """A span of a pair's passage (its characters) and whether it is the pair's answer."""
+
+    start: int
+    end: int
+    answer: bool
+
+
+def span_targets(pairs: Sequence[Pair]) -> list[list[SpanTarget]]:
+    """Each pair's spans: its sentence's named entities and noun phrases (as the reader finds
+    short answers), each marked by the eval's short-answer test against the pair's answer."""
+    found = rag.mentions([rag.passage_sentence(p.passage) for p in pairs], phrases=True)
+    targets = []
+    for pair, mentioned in zip(pairs, found, strict=True):
+        spans = {e.text: (e.start, e.end) for e in [*mentioned.entities, *mentioned.phrases]}
+        targets.append([
+            SpanTarget(start, end, bool(pair.label and short_answer_correct(text, pair.answer)))
+            for text, (start, end) in spans.items()
+        ])  # fmt: skip
+    return targets
+
+
+def span_states(states, encoded, offsets, row: int, targets: Sequence[SpanTarget]):
+    """The span head's input for each target span of row ``row`` that was read (truncation may
+    cut some off): one (SPAN_HEAD_TERMS * hidden) vector each, and the targets kept."""
+    import torch
+
+    positions, pieces = rag.passage_pieces(encoded, offsets, row)
+    rows, kept = [], []
+    for target in targets:
+        inside = rag.span_pieces(pieces, target.start, target.end)
+        if inside is None:
+            continue
+        first, last = positions[inside[0]], positions[inside[-1]]
+        inside_mean = states[row, first : last + 1].mean(0)
+        rows.append(torch.cat([states[row, first], states[row, last], inside_mean, states[row, 0]]))
+        kept.append(target)
+    return rows, kept
+
+
 def read_spans(
     pairs: Sequence[Pair], encoder: rag.CrossEncoder, progress: Progress = print
 ) -> SpanSet:
     """Every span of each pair's sentence, with the states the span head weighs."""
     import torch
 
-    sentences = [rag.passage_sentence(p.passage) for p in pairs]
-    found = rag.mentions(sentences, phrases=True)
+    targets = span_targets(pairs)
     rows: list[Any] = []
     labels: list[bool] = []
     pair_of: list[int] = []
@@ -103,18 +143,10 @@ def read_spans(
         with rag.inference_precision(encoder.bfloat16):
             states = encoder.model(**encoded, output_hidden_states=True).hidden_states[-1].float()
         for row, i in enumerate(batch):
-            positions, pieces = rag.passage_pieces(encoded, offsets, row)
-            spans = {e.text: (e.start, e.end) for e in [*found[i].entities, *found[i].phrases]}
-            for text, (first_char, end_char) in spans.items():
-                inside = rag.span_pieces(pieces, first_char, end_char)
-                if inside is None:
-                    continue
-                at = [positions[k] for k in inside]
-                start_state, end_state = states[row, at[0]], states[row, at[-1]]
-                inside_state = states[row, at[0] : at[-1] + 1].mean(0)
-                rows.append(torch.cat([start_state, end_state, inside_state, states[row, 0]]))
-                labels.append(bool(pairs[i].label and short_answer_correct(text, pairs[i].answer)))
-                pair_of.append(i)
+            read, kept = span_states(states, encoded, offsets, row, targets[i])
+            rows += read
+            labels += [target.answer for target in kept]
+            pair_of += [i] * len(kept)
         if start % (PAIRS_PER_BATCH * 100) == 0:
             progress(f"  span head: read {start}/{len(pairs)} pairs")
     hidden = encoder.model.config.hidden_size

@@ -11,6 +11,7 @@ import pytest
 import rag
 from eval.reader_pairs import PairSources, build_pairs, cloze_question
 from eval.train_cross_encoder import Trainer, schedule, train_cross_encoder
+from eval.train_span_head import chosen_pairs, span_targets
 from tests.support import NEWSRAG, subprocess_env
 from tests.support.reader_set import write_reader_sets
 
@@ -85,6 +86,36 @@ def test_training_lowers_the_loss_and_changes_only_the_top(fixture_pairs):
     changed = {n for n, p in trainer.model.named_parameters() if not p.equal(before[n])}
     assert changed and all(rag.cross_encoder_trains(n) for n in changed)
     assert not any(n.startswith("bert.embeddings") for n in changed)
+
+
+def test_the_span_loss_trains_the_encoder_to_say_which_span_answers(fixture_pairs):
+    import torch
+
+    _, pairs = fixture_pairs
+    chosen = chosen_pairs(pairs, seed=3)[:32]
+    spans = span_targets(chosen)
+    assert any(t.answer for targets in spans for t in targets)
+    assert any(not t.answer for targets in spans for t in targets)
+    joint = Trainer(steps=12, seed=3, span_loss=1.0)
+
+    def span_loss() -> float:
+        joint.model.eval()
+        with torch.inference_mode():
+            return float(joint.losses(chosen, spans)[1])
+
+    first = span_loss()
+    for _ in range(12):
+        joint.train_step(chosen, spans)
+    assert span_loss() < first * 0.8
+    # The auxiliary head is training's alone: what ships is what the sentence-only form ships.
+    alone = Trainer(steps=12, seed=3)
+    assert set(joint.changed()) == set(alone.changed())
+    # The span loss reaches the top layers: one step from the same start moves them elsewhere.
+    alone.train_step(chosen, spans)
+    again = Trainer(steps=12, seed=3, span_loss=1.0)
+    again.train_step(chosen, spans)
+    top = "bert.encoder.layer.5.output.dense.weight"
+    assert not again.changed()[top].equal(alone.changed()[top])
 
 
 def test_lora_trains_every_layer_and_its_small_file_reads_as_the_trained_model(
