@@ -136,6 +136,7 @@ class NewsQueryEngine(CustomQueryEngine):
             similarity=self.embed_model.similarity,
             recency=plan.filters.recency,
             answer_noun=plan.answer_noun,
+            boost=plan.filters.boost,
         )
 
     def chat(

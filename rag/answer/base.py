@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rag.answer.question import AnswerType
-from rag.dates import RecencyPrior
+from rag.dates import DateWindow, RecencyPrior
 from rag.lexicon import Weights
 from rag.types import Passage, Similarity
 
@@ -29,6 +29,9 @@ class AnswerContext:
     similarity: Similarity  # embedding cosine of a text against several
     recency: RecencyPrior | None = None  # how much a passage's age discounts its evidence
     answer_noun: str | None = None  # the noun "which ..." asks for ("sport": chess fits it)
+    # The window a time expression names when it only weighs ("in 2019", "recently"): its
+    # passages rank higher, and a short answer comes from them when any is among the best.
+    boost: DateWindow | None = None
 
     def freshness(self, passage: Passage) -> float:
         return self.recency.weight(passage.published_date) if self.recency else 1.0

@@ -184,12 +184,27 @@ def question_spans(
     for all), and only from the ``SPAN_SENTENCES`` best-scored candidates."""
     if phrases:
         ranked = sorted(ranked, key=lambda c: -c.score)[:SPAN_SENTENCES]
+    ranked = in_named_window(ranked, context)
     spans = [span for candidate in ranked for span in span_candidates(candidate, context, phrases)]
     noun = context.answer_noun if phrases else None
     fits = context.similarity(noun, [s.text for s in spans]) if noun and spans else []
     for span, fit in zip(spans, fits or [0.0] * len(spans), strict=True):
         span.features |= _rounded({"answer_noun": float(noun is not None), "noun_fit": fit})
     return spans
+
+
+def in_named_window(candidates: list[Candidate], context: AnswerContext) -> list[Candidate]:
+    """The candidates published in the window the question names, when it names one that only
+    weighs ("in 2019") and any of them is: asked about 2019, a 2023 story's span must not be
+    the short answer however sure the span head is of it (the sentence model weighs the
+    window through retrieval; the span model does not)."""
+    window = context.boost
+    if window is None:
+        return candidates
+    inside = [
+        c for c in candidates if window.contains(context.passages[c.passage - 1].published_date)
+    ]
+    return inside or candidates
 
 
 def span_candidates(

@@ -187,8 +187,9 @@ def festival_engine(tmp_path_factory):
 
 
 def test_smollm2_repetition_is_stopped_and_held_to_the_contract(festival_engine):
-    """SmolLM2 repeats its three festival sentences until the token limit and ends mid-word
-    (issue #12: "repeated one sentence 8 times and ended on a fragment")."""
+    """SmolLM2 repeats its sentences until the token limit (issue #12: "repeated one sentence
+    8 times and ended on a fragment"). Whether the run ends mid-word depends on the prompt,
+    whose key sentences the reader picks: the answer must end on a whole sentence either way."""
     from rag.answer import contract
     from rag.text import sentence_spans
 
@@ -203,7 +204,6 @@ def test_smollm2_repetition_is_stopped_and_held_to_the_contract(festival_engine)
     )
     said = [unchecked[s:e] for s, e in sentence_spans(unchecked)]
     assert len(said) > len(set(said)), "the model no longer repeats itself: pick a new case"
-    assert not contract.finished(said[-1])  # ...and stops on a fragment
 
     answer = festival_engine.ask(question, as_of="2024-12-31")
     raw = answer.debug["answerer"]["raw"]
