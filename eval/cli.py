@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -235,6 +236,7 @@ def train_cross_encoder_command(
                 max_steps=max_steps, progress=bar.console.print, on_step=on_step, lora=lora,
                 span_head_only=span_head_only,
                 span_loss=SPAN_LOSS_WEIGHT if span_loss is None else span_loss,
+                command=shlex.join(["newsrag", *sys.argv[1:]]),
             )  # fmt: skip
         except KeyboardInterrupt:
             err.print(f"interrupted: checkpoints are in {cache}; run the same command to resume")

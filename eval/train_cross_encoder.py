@@ -354,11 +354,14 @@ def train_cross_encoder(
     lora: bool = False,
     span_head_only: bool = False,
     span_loss: float = SPAN_LOSS_WEIGHT,
+    command: str | None = None,
 ) -> TrainingRun:
     """Build the pairs, train (resuming from ``work`` if a checkpoint is there), write ``out``:
     the top layers whole, or LoRA adapters on every layer (``lora``); then fit the span head
     over it (``eval.train_span_head``). ``span_head_only``: only the span head, over the
-    weights already at ``out``."""
+    weights already at ``out``. ``span_loss``: the weight of the span loss trained beside the
+    sentence loss (``SPAN_LOSS_WEIGHT``; 0 for none). ``command``: the command line that ran
+    it, recorded with the weights."""
     files = _quiz_files(quiz, "--quiz")
     for corpus in corpora:
         if not corpus.is_file():
@@ -412,6 +415,7 @@ def train_cross_encoder(
     if saved:
         run.metrics.update(saved.get("references", {}))
     started, first_step = time.perf_counter(), trainer.step
+    earlier_seconds = float(saved.get("seconds", 0.0)) if saved else 0.0  # before a resume
     recent: list[float] = []
     while trainer.step < steps:
         batch = order[trainer.step * BATCH : (trainer.step + 1) * BATCH]
@@ -429,7 +433,13 @@ def train_cross_encoder(
             )
         if trainer.step % CHECKPOINT_EVERY == 0 or trainer.step == steps:
             trainer.save_checkpoint(
-                checkpoints, {"curve": run.curve, "references": run.metrics, "loss": recent[-1]}
+                checkpoints,
+                {
+                    "curve": run.curve,
+                    "references": run.metrics,
+                    "loss": recent[-1],
+                    "seconds": earlier_seconds + time.perf_counter() - started,
+                },
             )
     run.metrics["loss_last_50"] = sum(recent) / max(len(recent), 1) if recent else math.nan
     if run.curve:
@@ -448,6 +458,8 @@ def train_cross_encoder(
         "curve": run.curve,
         "metrics": {k: round(v, 4) for k, v in run.metrics.items()},
         "torch": trainer.torch.__version__,
+        "training_minutes": round((earlier_seconds + time.perf_counter() - started) / 60),
+        "command": command,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     rag.save_cross_encoder(trainer.changed(), out, provenance, trainer.lora)

@@ -564,7 +564,12 @@ def train_reader(
                     ]
                 ),
             },
-            "cross_encoder": encoder.info.provenance.get("data_sha256") if encoder else None,
+            "cross_encoder": {  # the data it was trained on; the very weights read
+                "data_sha256": encoder.info.provenance.get("data_sha256"),
+                "weights_sha256": sha256_of([cross_encoder]),
+            }
+            if encoder is not None and cross_encoder is not None
+            else None,
             "seed": SEED,
             "folds": FOLDS,
             "l2_c": chosen_c,

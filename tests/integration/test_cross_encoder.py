@@ -151,13 +151,15 @@ def test_the_command_writes_small_weights_that_load_and_resumes(tmp_path, fixtur
     common = dict(
         quiz=[train], corpora=[train / "corpus.jsonl"], out=out, work=tmp_path / "work",
         cloze_questions=20, seed=5, progress=lambda line: None, before=AFTER_THE_FIXTURE,
-        lora=lora,
+        lora=lora, command="newsrag train-cross-encoder --quiz train",
     )  # fmt: skip
     first = train_cross_encoder(max_steps=2, **common)
     assert first.steps == 2 and out.stat().st_size < 10 * 1024 * 1024
     info = json.loads(out.with_suffix(".json").read_text())
     assert info["provenance"]["data_sha256"] == first.data_sha256
     assert info["provenance"]["seed"] == 5
+    assert info["provenance"]["command"] == "newsrag train-cross-encoder --quiz train"
+    assert info["provenance"]["training_minutes"] >= 0
     encoder = rag.CrossEncoder(out)
     scores = encoder.probabilities("Who won?", ["Ana won the race.", "It rained all day."])
     assert len(scores) == 2 and all(0 < s < 1 for s in scores)
