@@ -387,22 +387,24 @@ def train_cross_encoder(
     run = TrainingRun(steps=steps, pairs=dict(sorted(counts.items())), data_sha256=data_sha256)
 
     held = HeldOut.from_folder(held_out, seed) if held_out else None
+    if span_head_only and not out.is_file():
+        raise EvalError(f"--out {out}: no cross-encoder there to fit a span head over")
+    # The spans of the pairs the span head is fitted on: found once, for the span loss and
+    # for the head.
+    chosen = chosen_pairs(pairs, seed)
+    progress(f"the spans of {len(chosen)} pairs")
+    targets = span_targets(chosen)
     if span_head_only:
-        if not out.is_file():
-            raise EvalError(f"--out {out}: no cross-encoder there to fit a span head over")
-        _fit_span_head(out, pairs, held, seed, progress, run)
+        _fit_span_head(out, pairs, held, seed, progress, run, targets)
         return run
     trainer = Trainer(steps, seed, lora=lora, span_loss=span_loss)
     # The pairs are shared, the runs are not: each form of training resumes from its own.
     checkpoints = work / "lora" if lora else work
-    if span_loss:
-        checkpoints = checkpoints / f"span-loss-{span_loss:g}"
     spans_of: dict[tuple[str, str], list[SpanTarget]] = {}
     if span_loss:
-        chosen = chosen_pairs(pairs, seed)
-        progress(f"span loss: the spans of {len(chosen)} pairs")
-        for pair, targets in zip(chosen, span_targets(chosen), strict=True):
-            spans_of[(pair.question, pair.passage)] = targets
+        checkpoints = checkpoints / f"span-loss-{span_loss:g}"
+        for pair, found in zip(chosen, targets, strict=True):
+            spans_of[(pair.question, pair.passage)] = found
     saved = trainer.load_checkpoint(checkpoints)
     if saved:
         run.curve = saved.get("curve", [])
@@ -416,6 +418,10 @@ def train_cross_encoder(
         run.metrics.update(saved.get("references", {}))
     started, first_step = time.perf_counter(), trainer.step
     earlier_seconds = float(saved.get("seconds", 0.0)) if saved else 0.0  # before a resume
+
+    def seconds() -> float:  # training so far, over resumes
+        return earlier_seconds + time.perf_counter() - started
+
     recent: list[float] = []
     while trainer.step < steps:
         batch = order[trainer.step * BATCH : (trainer.step + 1) * BATCH]
@@ -438,7 +444,7 @@ def train_cross_encoder(
                     "curve": run.curve,
                     "references": run.metrics,
                     "loss": recent[-1],
-                    "seconds": earlier_seconds + time.perf_counter() - started,
+                    "seconds": seconds(),
                 },
             )
     run.metrics["loss_last_50"] = sum(recent) / max(len(recent), 1) if recent else math.nan
@@ -458,12 +464,12 @@ def train_cross_encoder(
         "curve": run.curve,
         "metrics": {k: round(v, 4) for k, v in run.metrics.items()},
         "torch": trainer.torch.__version__,
-        "training_minutes": round((earlier_seconds + time.perf_counter() - started) / 60),
+        "training_minutes": round(seconds() / 60),
         "command": command,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     rag.save_cross_encoder(trainer.changed(), out, provenance, trainer.lora)
-    _fit_span_head(out, pairs, held, seed, progress, run)
+    _fit_span_head(out, pairs, held, seed, progress, run, targets)
     return run
 
 
@@ -474,11 +480,13 @@ def _fit_span_head(
     seed: int,
     progress: Progress,
     run: TrainingRun,
+    targets: Sequence[Sequence[SpanTarget]],
 ) -> None:
-    """Fit the span head into ``out``; its top-1 figures join the run's metrics."""
+    """Fit the span head into ``out`` (``targets``: the spans of ``chosen_pairs``); its
+    top-1 figures join the run's metrics."""
     held_pairs = [pair for group in held.groups for pair in group] if held else []
     try:
-        fitted = add_span_head(out, pairs, held_pairs, seed, progress)
+        fitted = add_span_head(out, pairs, held_pairs, seed, progress, targets)
     except (ValueError, rag.CrossEncoderError) as error:
         raise EvalError(f"--out {out}: {error}") from None
     run.metrics |= {f"span_head_{k}": v for k, v in fitted.items() if "top1" in k or "chance" in k}
