@@ -31,7 +31,7 @@ from rag.models import LocalEmbedding, embedding_model
 from rag.plan import QueryError, QueryPlan, normalise_question, plan_query
 from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
-from rag.store import DamagedLibrary, Library
+from rag.store import DamagedLibrary, Library, chunk_ids
 from rag.text import load_splitter
 from rag.types import Answer, Article, AskOptions, Retrieved
 
@@ -114,7 +114,12 @@ class NewsQueryEngine(CustomQueryEngine):
     def _search(self, plan: QueryPlan, options: AskOptions) -> SearchResult:
         if options.article is None:
             return self.retriever.search_plan(plan)
-        return self.retriever.search_article(plan, self._article(options.article))
+        article = self._article(options.article)
+        if plan.filters.excluded_chunks.intersection(
+            chunk_ids(article.id, article.version, article.chunk_count)
+        ):
+            raise QueryError(f"article {options.article!r}: it is among the excluded articles")
+        return self.retriever.search_article(plan, article)
 
     def answer_context(
         self, question: str, options: AskOptions | None = None, **keywords: Any

@@ -20,6 +20,10 @@ class SearchFilters:
     last_day: date | None = None
     boost: DateWindow | None = None  # lift (not filter) articles published inside it
     recency: RecencyPrior | None = None  # discount older articles' fused scores
+    # Chunks searched as if absent (``AskOptions.exclude``'s articles'): dropped from both
+    # rankings before fusion, which fetch as many more, so the rest rank as they would in a
+    # library without them (bar BM25's term statistics, which still count them).
+    excluded_chunks: frozenset[str] = frozenset()
 
     def day_range(self) -> tuple[int, int] | None:
         """Inclusive day numbers; without a first day, undated articles pass too."""

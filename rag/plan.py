@@ -24,7 +24,7 @@ from rag.dates import (
 from rag.errors import NewsragError
 from rag.filters import SearchFilters
 from rag.settings import Settings
-from rag.store import Library
+from rag.store import Library, chunk_ids
 from rag.types import AskOptions
 
 
@@ -134,6 +134,19 @@ def read_question(
     return QuestionInputs(question, day, first, last, window)
 
 
+def _excluded_chunks(keys: Sequence[str], library: Library) -> frozenset[str]:
+    """The chunks of the articles ``keys`` name (ids, unique id prefixes, URLs or record ids)."""
+    if isinstance(keys, str):  # one id given bare would exclude its letters
+        keys = [keys]
+    excluded: set[str] = set()
+    for key in keys:
+        article = library.resolve(key) if isinstance(key, str) and key.strip() else None
+        if article is None:
+            raise QueryError(f"exclude {key!r}: no such article in the library (`newsrag list`)")
+        excluded.update(chunk_ids(article.id, article.version, article.chunk_count))
+    return frozenset(excluded)
+
+
 def plan_query(
     question: str, library: Library, settings: Settings, options: AskOptions
 ) -> QueryPlan:
@@ -150,7 +163,12 @@ def plan_query(
         raise QueryError("the library is empty: add articles with `newsrag ingest PATH`")
     chosen_sources = _known_sources(sources, library) if sources else None
 
-    filters = SearchFilters(sources=chosen_sources, first_day=first, last_day=last)
+    filters = SearchFilters(
+        sources=chosen_sources,
+        first_day=first,
+        last_day=last,
+        excluded_chunks=_excluded_chunks(options.exclude or (), library),
+    )
     if settings.hide_future:
         filters.last_day = min(last or day, day)
     if window is not None and window.use == "boost":

@@ -218,6 +218,8 @@ class HybridRetriever(BaseRetriever):
         top_k = top_k or self.settings.top_k
         per_article = per_article or self.settings.max_chunks_per_article
         k = self.settings.candidates
+        excluded = filters.excluded_chunks
+        fetched = k + len(excluded)  # k left once they are dropped, as in a library without them
         index = self.library.keyword_index()  # one state of the library for both searches
         selection = index.select(filters.day_range(), filters.sources)  # and one filter
         result = SearchResult(passages=[])
@@ -225,11 +227,13 @@ class HybridRetriever(BaseRetriever):
         lexical: list[str] = []
         if self.mode in ("hybrid", "dense"):
             started = time.perf_counter()
-            dense = self._dense(query, filters, k, index, selection)
+            dense = self._dense(query, filters, fetched, index, selection)
+            dense = [chunk_id for chunk_id in dense if chunk_id not in excluded][:k]
             result.dense_ms = (time.perf_counter() - started) * 1000
         if self.mode in ("hybrid", "keyword"):
             started = time.perf_counter()
-            lexical = [chunk_id for chunk_id, _ in index.search(query, k, selection)]
+            lexical = [chunk_id for chunk_id, _ in index.search(query, fetched, selection)]
+            lexical = [chunk_id for chunk_id in lexical if chunk_id not in excluded][:k]
             result.keyword_ms = (time.perf_counter() - started) * 1000
 
         scores = fuse([dense, lexical])

@@ -122,6 +122,9 @@ class AskOptions:
     answerer: str | None = None  # "extractive", "llm" (None: the configured one)
     all_dates: bool = False  # ignore the question's time words and since/until
     article: str | None = None  # answer from every passage of this article alone
+    # Articles (ids) searched as if the library did not hold them: what it would answer
+    # without them (eval asks a question with its gold articles held out, an unanswerable one).
+    exclude: Sequence[str] | None = None
 
     @classmethod
     def build(cls, options: AskOptions | None = None, **keywords: Any) -> AskOptions:
@@ -130,8 +133,9 @@ class AskOptions:
         known = {f.name for f in fields(cls)}
         if unknown := sorted(set(keywords) - known):
             raise ValueError(f"unknown option {unknown[0]!r} (options: {', '.join(sorted(known))})")
-        if isinstance(keywords.get("sources"), list):  # a frozen object holds a tuple
-            keywords["sources"] = tuple(keywords["sources"])
+        for name in ("sources", "exclude"):
+            if isinstance(keywords.get(name), list):  # a frozen object holds a tuple
+                keywords[name] = tuple(keywords[name])
         return replace(options or cls(), **keywords)
 
 

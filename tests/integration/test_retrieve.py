@@ -22,24 +22,29 @@ SOURCES = ["Millbrook Courier", "Harbor Gazette", "Valley Times"]
 FIRST_DAY = date(2024, 1, 1)
 
 
+RECORDS = [
+    {
+        "id": f"r{i}",
+        "title": f"Council debates the {TOPICS[i % len(TOPICS)]} again ({i})",
+        "body": f"The Millbrook council debated the {TOPICS[i % len(TOPICS)]} on day {i}. "
+        f"Councillor number {i} said the {TOPICS[(i * 3) % len(TOPICS)]} mattered more.",
+        "source": SOURCES[i % len(SOURCES)],
+        "published_date": (FIRST_DAY + timedelta(days=i)).isoformat(),
+    }
+    for i in range(48)
+]
+
+
+def library_of(records: list[dict], folder) -> rag.NewsQueryEngine:
+    export = folder / "export.jsonl"
+    export.write_text("\n".join(json.dumps(r) for r in records))
+    ingest([export], rag.load_settings(data_dir=folder / "lib"))
+    return rag.open_engine(folder / "lib")
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
-    root = tmp_path_factory.mktemp("retrieve")
-    records = [
-        {
-            "id": f"r{i}",
-            "title": f"Council debates the {TOPICS[i % len(TOPICS)]} again ({i})",
-            "body": f"The Millbrook council debated the {TOPICS[i % len(TOPICS)]} on day {i}. "
-            f"Councillor number {i} said the {TOPICS[(i * 3) % len(TOPICS)]} mattered more.",
-            "source": SOURCES[i % len(SOURCES)],
-            "published_date": (FIRST_DAY + timedelta(days=i)).isoformat(),
-        }
-        for i in range(48)
-    ]
-    export = root / "export.jsonl"
-    export.write_text("\n".join(json.dumps(r) for r in records))
-    ingest([export], rag.load_settings(data_dir=root / "lib"))
-    return rag.open_engine(root / "lib")
+    return library_of(RECORDS, tmp_path_factory.mktemp("retrieve"))
 
 
 def chroma_filtered(engine, query: str, filters: SearchFilters, k: int) -> list[str]:
@@ -118,6 +123,36 @@ def test_filters_reach_the_answers(engine):
     for passage in answer.retrieved:
         assert passage.source == "Millbrook Courier"
         assert date(2024, 1, 10) <= passage.published_date <= date(2024, 1, 20)
+
+
+def test_excluded_articles_are_searched_as_if_the_library_had_never_held_them(engine, tmp_path):
+    question = "Which councillor said the bridge repair mattered more?"
+    before = [p.article_id for p in engine.answer_context(question, as_of="2024-03-01").passages]
+    excluded = ["r0", "r8", "r3"]  # record ids: two of the best passages' articles, and one more
+    ids = {engine.library.resolve(key).id for key in excluded}
+    assert len(ids & set(before)) >= 2, "the question must find what is excluded"
+    without = engine.answer_context(question, as_of="2024-03-01", exclude=excluded)
+    assert len(without.passages) == len(before)  # as many found: the rest move up
+    assert not ids & {p.article_id for p in without.passages}
+    # Exactly so by meaning; BM25's term statistics still count the excluded articles, which
+    # in a library of 48 two-sentence articles reorders keyword ranks, so compare dense alone.
+    kept = library_of([r for r in RECORDS if r["id"] not in excluded], tmp_path)
+    dense = rag.open_engine(engine.library.data_dir, retrieval_mode="dense")
+    dense_kept = rag.open_engine(kept.library.data_dir, retrieval_mode="dense")
+    found = dense.answer_context(question, as_of="2024-03-01", exclude=excluded).passages
+    expected = dense_kept.answer_context(question, as_of="2024-03-01").passages
+
+    def records(engine, passages):  # article ids hash the export's path: compare record ids
+        return [(engine.library.get(p.article_id).origin_key, p.start, p.score) for p in passages]
+
+    assert records(dense, found) == records(dense_kept, expected)
+
+
+def test_an_excluded_article_is_named_when_unknown_or_asked_for(engine):
+    with pytest.raises(rag.QueryError, match="exclude 'no-such-record': no such article"):
+        engine.ask("Who debated the ferry timetable?", exclude=["no-such-record"])
+    with pytest.raises(rag.QueryError, match="article 'r5': it is among the excluded articles"):
+        engine.ask("Who debated the ferry timetable?", exclude=["r5"], article="r5")
 
 
 @pytest.mark.parametrize("copy", [b"\x01" * 767, b"\x01" * 512], ids=["odd length", "too short"])
