@@ -376,7 +376,7 @@ def run_eval(
     return report
 
 
-class _GoldKeys:
+class GoldKeys:
     """An article matches a gold id by its id, its record id or its file name."""
 
     def __init__(self, articles):
@@ -385,13 +385,22 @@ class _GoldKeys:
             for a in articles
         }
         self.all_keys = {k for keys in self.keys.values() for k in keys}
+        self.articles_by_key: dict[str, list[str]] = {}
+        for article_id, keys in self.keys.items():
+            for key in keys:
+                self.articles_by_key.setdefault(key, []).append(article_id)
 
     def __call__(self, article_id: str) -> list[str]:
         return self.keys.get(article_id, [article_id])
 
+    def articles(self, gold_ids: Sequence[str]) -> list[str]:
+        """The ids of the library's articles that the gold ids name."""
+        found = (a for key in gold_ids for a in self.articles_by_key.get(key, ()))
+        return list(dict.fromkeys(found))
 
-def _gold_keys(engine) -> _GoldKeys:
-    return _GoldKeys(engine.library.articles())
+
+def _gold_keys(engine) -> GoldKeys:
+    return GoldKeys(engine.library.articles())
 
 
 def _system(config: Config, base, library_dir: Path, baseline_cache: Path):

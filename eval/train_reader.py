@@ -8,7 +8,7 @@ A data folder holds ``questions.jsonl`` (the gold format, docs/eval.md) and ``co
 Each set's corpus becomes a library (built once, cached like ``newsrag eval``'s); every question
 is planned and retrieved exactly as ``engine.ask`` would (as of its date), and every shortlisted
 sentence becomes an example, labelled by whether it holds the gold answer (``contains_answer``,
-the answer-accuracy test). Two logistic models are fitted on the train set only:
+the answer-accuracy test). Three logistic models are fitted on the train set only:
 
 1. sentences: P(the sentence holds the answer); its L2 strength is chosen by 5-fold
    cross-validation on train questions (folds by question), on top-1 accuracy;
@@ -20,6 +20,10 @@ the answer-accuracy test). Two logistic models are fitted on the train set only:
    raised until each --check set holds that precision too (``short_answer_threshold_held``).
    A likely span's sentence leads the answer from a lower threshold (``lead_threshold``: the
    highest within one standard error of the best cross-validated first-sentence accuracy).
+3. refusals: P(the shortlist answers the question) from the whole shortlist, learnt from the
+   train questions against the same questions asked with their gold articles held out
+   (unanswerable) and asked of one gold article alone (``reask``); its L2 strength chosen by
+   cross-validated ROC area.
 
 The dev set is used once, after training, to calibrate the refusal threshold (the one rule:
 refuse as many unanswerable questions as possible while false refusals stay within
@@ -28,6 +32,7 @@ refuse as many unanswerable questions as possible while false refusals stay with
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import random
@@ -120,21 +125,64 @@ def collect(
     collected = []
     for number, gold in enumerate(questions, 1):
         context = engine.answer_context(gold.question, as_of=gold.question_date)
-        candidates = rag.reader_candidates(context, engine.settings.top_k)
-        if encoder is not None:
-            rag.read_candidates(candidates, context, encoder)
-        collected.append(
-            Question(
-                gold,
-                context,
-                candidates,
-                [rag.sentence_features(c, context) for c in candidates],
-                [gold.answerable and contains_answer(c.text, gold.answer) for c in candidates],
-            )
-        )
+        collected.append(_examples(gold, context, engine.settings.top_k, encoder))
         if number % 50 == 0:
             progress(f"  {number}/{len(questions)} questions")
     return collected
+
+
+def _examples(gold: GoldQuestion, context, top_k: int, encoder) -> Question:
+    candidates = rag.reader_candidates(context, top_k)
+    if encoder is not None:
+        rag.read_candidates(candidates, context, encoder)
+    return Question(
+        gold,
+        context,
+        candidates,
+        [rag.sentence_features(c, context) for c in candidates],
+        [gold.answerable and contains_answer(c.text, gold.answer) for c in candidates],
+    )
+
+
+@dataclass
+class Reasked:
+    """The train questions asked again over other shapes of their library: the refusal
+    model's view of libraries unlike the train library (the quiz sets hold few unanswerable
+    questions, and every train question's library holds its whole story)."""
+
+    # Gold articles held out (searched as if absent, ``exclude``): unanswerable questions whose
+    # shortlists are as full as any. Dropped when the answer is still shortlisted (a copy).
+    held_out: dict[int, Question]  # by the index of the question it was made from
+    leaked: int
+    # Asked of the first gold article alone (``article``), as a search filtered to one story
+    # is: answerable when the answer is shortlisted. Without these the model learnt to want
+    # a second sentence as sure as the first, which a library of one story can't give.
+    alone: dict[int, Question]
+
+
+def reask(questions: Sequence[Question], engine, progress: Progress, encoder=None) -> Reasked:
+    from eval.runner import GoldKeys
+
+    keys = GoldKeys(engine.library.articles())
+    top_k = engine.settings.top_k
+    reasked = Reasked({}, 0, {})
+    for index, question in enumerate(questions):
+        gold = question.gold
+        articles = keys.articles(gold.gold_article_ids)
+        if not gold.answerable or not articles:
+            continue
+        asked = {"as_of": gold.question_date}
+        context = engine.answer_context(gold.question, exclude=articles, **asked)
+        version = _examples(dataclasses.replace(gold, answerable=False), context, top_k, encoder)
+        if any(contains_answer(c.text, gold.answer) for c in version.candidates):
+            reasked.leaked += 1
+        else:
+            reasked.held_out[index] = version
+        context = engine.answer_context(gold.question, article=articles[0], **asked)
+        reasked.alone[index] = _examples(gold, context, top_k, encoder)
+        if (index + 1) % 50 == 0:
+            progress(f"  {index + 1}/{len(questions)} questions asked again")
+    return reasked
 
 
 def fold_of(count: int, folds: int = FOLDS, seed: int = SEED) -> list[int]:
@@ -176,20 +224,29 @@ def _stored(value) -> float:
     return round(float(value), STORED_DECIMALS)
 
 
+def fold_models(
+    groups: Sequence[tuple[list[dict[str, float]], list[bool]]], names: Sequence[str], c: float
+) -> list[Any]:
+    """One model per fold (``fold_of`` over the groups: questions), each fitted without it."""
+    folds = fold_of(len(groups))
+    models = []
+    for held_out_fold in range(FOLDS):
+        kept = [g for g, f in zip(groups, folds, strict=True) if f != held_out_fold]
+        rows = [row for group in kept for row in group[0]]
+        labels = [label for group in kept for label in group[1]]
+        models.append(fit(rows, labels, names, c))
+    return models
+
+
 def cross_validated(
     groups: Sequence[tuple[list[dict[str, float]], list[bool]]], names: Sequence[str], c: float
 ) -> list[list[float]]:
     """Out-of-fold probabilities: each group (question) scored by a model that never saw it."""
-    folds = fold_of(len(groups))
-    scores: list[list[float]] = [[] for _ in groups]
-    for held_out in range(FOLDS):
-        rows = [r for g, f in zip(groups, folds, strict=True) if f != held_out for r in g[0]]
-        labels = [y for g, f in zip(groups, folds, strict=True) if f != held_out for y in g[1]]
-        model = fit(rows, labels, names, c)
-        for index, (group, fold) in enumerate(zip(groups, folds, strict=True)):
-            if fold == held_out:
-                scores[index] = [model.probability(row) for row in group[0]]
-    return scores
+    models = fold_models(groups, names, c)
+    return [
+        [models[fold].probability(row) for row in group[0]]
+        for group, fold in zip(groups, fold_of(len(groups)), strict=True)
+    ]
 
 
 def top1_accuracy(questions: Sequence[Question], scores: Sequence[Sequence[float]]) -> float:
@@ -358,6 +415,23 @@ def _best(scores: Sequence[float]) -> int | None:
 
 
 # ----------------------------------------------------------------------------- refusal
+def confidence_row(question: Question, scores: Sequence[float]) -> dict[str, float] | None:
+    """The confidence model's view of a question's shortlist, its sentences scored ``scores``
+    (as the reader would set them); None for an empty shortlist (refused outright)."""
+    for candidate, score in zip(question.candidates, scores, strict=True):
+        candidate.score = score
+    ranked = sorted(question.candidates, key=lambda c: -c.score)  # as the answerer ranks
+    return rag.confidence_features(ranked) if ranked else None
+
+
+def roc_area(scores: Sequence[float], labels: Sequence[bool]) -> float:
+    """How well ``scores`` rank answerable above unanswerable (0.5: not at all); 0.5 when
+    there is only one kind."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else 0.5
+
+
 def refusal_threshold(confidences: Sequence[tuple[float, bool]]) -> float:
     """The highest threshold whose false refusals (answerable questions below it) stay within
     ``FALSE_REFUSAL_BUDGET``: as many unanswerable questions refused as that allows."""
@@ -382,11 +456,11 @@ class Calibration:
     scores: list[list[float]] = field(default_factory=list)
     spans: list[SpanExamples] = field(default_factory=list)
     span_scores: list[list[float]] = field(default_factory=list)
+    confidence: list[float] = field(default_factory=list)  # each question's (refusal)
 
     def confidences(self) -> list[tuple[float, bool]]:
         return [
-            (max(s, default=0.0), q.gold.answerable)
-            for q, s in zip(self.questions, self.scores, strict=True)
+            (c, q.gold.answerable) for q, c in zip(self.questions, self.confidence, strict=True)
         ]
 
 
@@ -472,7 +546,50 @@ def train_reader(
     )
     in_sample = [[sentence_model.probability(r) for r in q.rows] for q in train_set]
 
-    # 3. Calibration sets: one refusal threshold that holds on each library shape.
+    # 3. Refusal: P(the shortlist answers the question), trained on the train questions, the
+    # same with their gold articles held out, and the same asked of one gold article alone;
+    # each version's sentences scored by the fold model that never saw its question, and
+    # kept in its question's fold.
+    progress("train questions asked again: gold articles held out, and alone")
+    reasked = reask(train_set, train_engine, progress, encoder)
+    sentence_folds = fold_models(groups, features, chosen_c)
+    folds = fold_of(len(train_set))
+    confidence_groups = []
+    for index, (question, scores) in enumerate(zip(train_set, out_of_fold, strict=True)):
+        fold_model = sentence_folds[folds[index]]
+        # (a shortlist, its sentences' probabilities, whether it answers the question)
+        examples = [(question, scores, question.gold.answerable)]
+        if (version := reasked.held_out.get(index)) is not None:
+            examples.append((version, [fold_model.probability(r) for r in version.rows], False))
+        if (version := reasked.alone.get(index)) is not None:
+            alone_scores = [fold_model.probability(r) for r in version.rows]
+            examples.append((version, alone_scores, any(version.labels)))
+        rows, labels = [], []
+        for shortlist, probabilities, answers in examples:
+            if (row := confidence_row(shortlist, probabilities)) is not None:
+                rows.append(row)
+                labels.append(answers)
+        confidence_groups.append((rows, labels))
+    confidence_features = [
+        f
+        for f in rag.CONFIDENCE_FEATURES
+        if encoder is not None or f not in rag.CONFIDENCE_READING_FEATURES
+    ]
+    confidence_labels = [y for _, labels in confidence_groups for y in labels]
+    confidence_cv: dict[float, float] = {}
+    for c in C_GRID:
+        scores = cross_validated(confidence_groups, confidence_features, c)
+        confidence_cv[c] = roc_area([p for s in scores for p in s], confidence_labels)
+        progress(f"  refusal C={c}: CV ROC area {confidence_cv[c]:.3f}")
+    confidence_c = max(C_GRID, key=lambda c: (confidence_cv[c], -c))
+    confidence_model = fit(
+        [r for rows, _ in confidence_groups for r in rows],
+        confidence_labels,
+        confidence_features,
+        confidence_c,
+    )
+
+    # 4. Calibration sets: one refusal threshold that holds on each library shape.
     dev_questions = load_questions(dev_questions_file)
     shapes = [("dev", [dev_corpus_file])]
     if dev_corpus:
@@ -495,6 +612,10 @@ def train_reader(
         calibration.span_scores = [
             [span_model.probability(r) for r in s.rows] for s in calibration.spans
         ]
+        rows = [confidence_row(q, s) for q, s in zip(found, calibration.scores, strict=True)]
+        calibration.confidence = [
+            confidence_model.probability(row) if row is not None else 0.0 for row in rows
+        ]
     threshold = min(refusal_threshold(c.confidences()) for c in calibrations)
     checked = [c for c in calibrations if c.checks_short_answers]
     if checked:
@@ -513,6 +634,10 @@ def train_reader(
             "first_sentence_accuracy": train_cv.first_sentence_accuracy,
             "short_answer_accuracy": train_cv.short_answer_accuracy,
             "short_answer_precision": train_cv.short_answer_precision,
+            "refusal_roc_area": confidence_cv[confidence_c],
+            "held_out_questions": len(reasked.held_out),
+            "held_out_leaked": reasked.leaked,
+            "alone_questions": len(reasked.alone),
             **compared,
         },
         "train_fit": {"best_sentence_accuracy": top1_accuracy(train_set, in_sample)},
@@ -536,6 +661,11 @@ def train_reader(
             "short_answer_precision": figures.short_answer_precision,
             "refusal": sum(unanswerable) / max(len(unanswerable), 1),
             "false_refusal": sum(answerable) / max(len(answerable), 1),
+            "refusal_roc_area": roc_area([c for c, _ in confidences], [a for _, a in confidences]),
+            # ... of the best sentence's probability, the confidence before (docs/reader.md)
+            "refusal_roc_area_best_sentence": roc_area(
+                [max(s, default=0.0) for s in scores], [a for _, a in confidences]
+            ),
         }
     rounded = {k: {m: round(v, 4) for m, v in d.items()} for k, d in metrics.items()}
     model = rag.ReaderModel(
@@ -544,6 +674,7 @@ def train_reader(
         refusal_threshold=threshold,
         short_answer_threshold=short_threshold,
         lead_threshold=lead_from,
+        confidence=confidence_model,
         provenance={
             "trained_by": "newsrag train-reader (eval/train_reader.py)",
             "train": {
@@ -573,6 +704,7 @@ def train_reader(
             "seed": SEED,
             "folds": FOLDS,
             "l2_c": chosen_c,
+            "confidence_l2_c": confidence_c,
             "top_k": settings.top_k,
             "embed_model": settings.embed_model,
             "metrics": rounded,

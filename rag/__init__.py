@@ -88,6 +88,9 @@ _LAZY = {
     "READING_FEATURES": "rag.answer.reader",
     "SPAN_READING_FEATURES": "rag.answer.reader",
     "sentence_features": "rag.answer.reader",
+    "CONFIDENCE_FEATURES": "rag.answer.reader",
+    "CONFIDENCE_READING_FEATURES": "rag.answer.reader",
+    "confidence_features": "rag.answer.reader",
     "span_candidates": "rag.answer.reader",
     "question_spans": "rag.answer.reader",
 }

@@ -5,7 +5,8 @@ entities, rank, age, place in the article) come from ``rag.answer.candidates``; 
 (``rag.answer.reader``: the trained reader, or the hand-set weights it replaced) turns them
 into one score. The best sentence leads, and its short answer (if the scorer is sure of one)
 is shown first; more sentences follow while they score close to it and the answer stays within
-``MAX_WORDS``. Below the scorer's refusal threshold (calibrated on the dev set, see
+``MAX_WORDS``. When the scorer's confidence (the trained reader's: a model over the whole
+shortlist) is below its refusal threshold (calibrated on several library shapes, see
 docs/reader.md) the answerer refuses instead of guessing.
 """
 
@@ -54,7 +55,8 @@ class ExtractiveAnswerer(Answerer):
         ranked = self.score(context)
         if not ranked:
             return Draft(text="", confidence=0.0, refused=True, debug={"reason": "no sentences"})
-        best = ranked[0]  # its probability is the confidence (refusal)
+        best = ranked[0]
+        confidence = self.scorer.confidence(ranked)  # refused below the threshold
         # A likely span's sentence leads, though only a sure one is shown as the short answer.
         chosen = self.scorer.answer_span(ranked, context)
         lead = chosen.span.sentence if chosen else best
@@ -62,6 +64,7 @@ class ExtractiveAnswerer(Answerer):
         debug = {
             "scorer": self.scorer.name,
             "best_score": round(best.score, 4),
+            "confidence": round(confidence, 4),
             "threshold": self.refusal_threshold,
             "top": [
                 {"passage": c.passage, "score": round(c.score, 3), "cosine": round(c.cosine, 3),
@@ -88,9 +91,9 @@ class ExtractiveAnswerer(Answerer):
                 chosen.append(candidate)
                 words += extra
         text = " ".join(_with_marker(_trim(c.text), c.passage) for c in chosen)
-        if best.score < self.refusal_threshold:
+        if confidence < self.refusal_threshold:
             return Draft(
-                text="", confidence=best.score, refused=True, withheld_text=text, debug=debug
+                text="", confidence=confidence, refused=True, withheld_text=text, debug=debug
             )
         return Draft(
             text=text,
@@ -101,7 +104,7 @@ class ExtractiveAnswerer(Answerer):
                 else None
             ),
             short_answer_span=short.text if short else None,
-            confidence=best.score,
+            confidence=confidence,
             debug=debug,
         )
 

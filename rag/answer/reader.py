@@ -1,9 +1,10 @@
 """How sure we are that a candidate sentence answers the question, and which span of it is the
 short answer: the trained reader, or the hand-set weights it replaced.
 
-The trained reader is two logistic models over the features below (``sentence_features``,
-``span_features``), trained on the 2022 quiz questions of ``../shared/data/realtimeqa-train``
-by ``newsrag train-reader`` (eval/train_reader.py, docs/reader.md). One sentence feature is
+The trained reader is three logistic models over the features below (``sentence_features``,
+``span_features``, and ``confidence_features`` of the whole shortlist, which decides
+refusals), trained on the 2022 quiz questions of ``../shared/data/realtimeqa-train`` by
+``newsrag train-reader`` (eval/train_reader.py, docs/reader.md). One sentence feature is
 how the cross-encoder (``cross_encoder.py``) reads the question against the sentence beside
 the shortlist's best reading (``read_candidates``). Its artefact, ``reader.json`` beside this
 file, holds the weights, the feature standardisation, the thresholds (refusal: calibrated
@@ -13,8 +14,8 @@ cross-validation), the name of its cross-encoder,
 the hash of the data it was trained on and its metrics. A span is a named entity or, where
 no entity label fits the question ("What sport ...?"), a noun phrase. Logistic models
 because they are small, deterministic, read in microseconds and can be read by a person; a
-sentence's score is the probability that it holds the answer, so the refusal threshold is a
-probability too.
+sentence's score is the probability that it holds the answer; the confidence is the
+probability that the shortlist answers the question, and the refusal threshold one of it.
 
 ``WeightedScorer`` is the previous scorer (weights tuned by hand on the dev set), kept as the
 ``extractive_scorer="weights"`` configuration for comparison.
@@ -80,7 +81,11 @@ SPAN_READING_FEATURES = frozenset({"span_reading"})
 # Noun-phrase spans and how a span fits the noun the question asks for: a span model without
 # them is given named entities only.
 PHRASE_FEATURES = frozenset({"phrase", "answer_noun", "noun_fit", "attached"})
-OPTIONAL_FEATURES = READING_FEATURES | PHRASE_FEATURES | SPAN_READING_FEATURES
+# The confidence feature the cross-encoder gives (its best reading of the shortlist).
+CONFIDENCE_READING_FEATURES = frozenset({"best_reading"})
+OPTIONAL_FEATURES = (
+    READING_FEATURES | PHRASE_FEATURES | SPAN_READING_FEATURES | CONFIDENCE_READING_FEATURES
+)
 
 
 def read_candidates(
@@ -102,6 +107,34 @@ def read_candidates(
 
 def _clipped(logit: float) -> float:
     return max(min(logit, READING_CLIP), -READING_CLIP)
+
+
+# What the confidence model weighs about the whole shortlist: the best sentence's probability
+# (as a logit) and cosine, and the best cross-encoder reading of any sentence. Chosen from
+# twelve in a probe (docs/reader.md): the rest added nothing to the ROC area on the 2023
+# questions. The second-best sentence's probability added to it on libraries holding several
+# stories of each event, but measures that redundancy, not the answer: it refused "Who cut
+# the ribbon?" over a search filtered to the one article that says who did.
+CONFIDENCE_FEATURES = ("best", "best_reading", "best_cosine")
+# Probabilities are read as logits clipped here: 1e-4 and 0.9999 are as sure as it gets.
+PROBABILITY_FLOOR = 1e-4
+
+
+def confidence_features(ranked: Sequence[Candidate]) -> dict[str, float]:
+    """What the confidence model weighs about a question's shortlist (``ranked``: scored by
+    the sentence model, best first; not empty)."""
+    return _rounded(
+        {
+            "best": _logit(ranked[0].score),
+            "best_reading": max(c.reading for c in ranked),
+            "best_cosine": ranked[0].cosine,
+        }
+    )
+
+
+def _logit(probability: float) -> float:
+    p = min(max(probability, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR)
+    return math.log(p / (1 - p))
 
 
 def sentence_features(candidate: Candidate, context: AnswerContext) -> dict[str, float]:
@@ -331,7 +364,7 @@ class Logistic:
 class ReaderModel:
     sentence: Logistic
     span: Logistic
-    refusal_threshold: float  # below it the best sentence's probability means "refuse"
+    refusal_threshold: float  # below it the confidence means "refuse"
     short_answer_threshold: float  # a span at least this likely is the short answer
     provenance: dict[str, Any]  # data hashes, seed, metrics: how it was made
     # The cross-encoder weights whose logits the ``reading`` feature is, beside the model
@@ -340,12 +373,20 @@ class ReaderModel:
     # A span at least this likely puts its sentence first, even when not sure enough to be
     # shown as the short answer (<= short_answer_threshold); None: the short answer's.
     lead_threshold: float | None = None
+    # P(the library answers the question) from the whole shortlist (``confidence_features``),
+    # which the refusal threshold is then a probability of; None: the best sentence's.
+    confidence: Logistic | None = None
     # Where the model file (and its cross-encoder) is: not part of what the model is.
     folder: Path = field(default=SHIPPED_MODEL.parent, compare=False)
 
     @property
     def needs_reading(self) -> bool:
-        return bool(READING_FEATURES & set(self.sentence.features)) or self.reads_spans
+        confidence = set(self.confidence.features) if self.confidence else set()
+        return (
+            bool(READING_FEATURES & set(self.sentence.features))
+            or bool(CONFIDENCE_READING_FEATURES & confidence)
+            or self.reads_spans
+        )
 
     @property
     def reads_spans(self) -> bool:
@@ -381,12 +422,13 @@ class ReaderModel:
                 "span": self.span.to_dict(),
                 "refusal_threshold": self.refusal_threshold,
                 "short_answer_threshold": self.short_answer_threshold,
-                # Written only when set: a model from before it keeps its bytes (fingerprint).
+                # Written only when set: a model from before them keeps its bytes (fingerprint).
                 **(
                     {"lead_threshold": self.lead_threshold}
                     if self.lead_threshold is not None
                     else {}
                 ),
+                **({"confidence": self.confidence.to_dict()} if self.confidence else {}),
                 "provenance": self.provenance,
                 "cross_encoder": self.cross_encoder,
             },
@@ -414,6 +456,11 @@ class ReaderModel:
                 provenance=dict(data.get("provenance", {})),
                 cross_encoder=data.get("cross_encoder"),
                 lead_threshold=_optional_float(data.get("lead_threshold")),
+                confidence=(
+                    Logistic.from_dict(data["confidence"], CONFIDENCE_FEATURES)
+                    if "confidence" in data
+                    else None
+                ),
                 folder=path.parent,
             )
             if model.needs_reading and model.cross_encoder_path is None:
@@ -451,6 +498,10 @@ class SentenceScorer(Protocol):
     def answer_span(self, ranked: list[Candidate], context: AnswerContext) -> AnswerSpan | None:
         """The span whose sentence leads (``ranked``: scored, best first), shown as the short
         answer when sure; None when no span is likely enough to lead."""
+
+    def confidence(self, ranked: list[Candidate]) -> float:
+        """How sure it is that ``ranked`` (scored, best first; not empty) answers the
+        question: below ``refusal_threshold`` it refuses."""
 
 
 class TrainedReader:
@@ -490,6 +541,11 @@ class TrainedReader:
         for span in spans:
             span.probability = self.model.span.probability(span.features)
         return sorted(spans, key=lambda s: -s.probability)
+
+    def confidence(self, ranked: list[Candidate]) -> float:
+        if self.model.confidence is None:
+            return ranked[0].score
+        return self.model.confidence.probability(confidence_features(ranked))
 
     def answer_span(self, ranked: list[Candidate], context: AnswerContext) -> AnswerSpan | None:
         spans = self.ranked_spans(ranked, context)
@@ -534,6 +590,9 @@ class WeightedScorer:
             )
             if not candidate.typed and context.kind != "entity":
                 candidate.score *= self.untyped_penalty
+
+    def confidence(self, ranked: list[Candidate]) -> float:
+        return ranked[0].score
 
     def answer_span(self, ranked: list[Candidate], context: AnswerContext) -> AnswerSpan | None:
         """The best sentence's one span of the first fitting tier, shown; several: none

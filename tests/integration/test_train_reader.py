@@ -53,6 +53,13 @@ def test_the_command_writes_a_model_with_its_provenance(trained):
     assert metrics["train_cv"]["first_sentence_accuracy"] >= 0.9
     assert metrics["dev"]["first_sentence_accuracy"] >= 0.9
     assert metrics["dev"]["false_refusal"] <= 0.1
+    # Refusals: learnt from the train questions asked with their gold articles held out (the
+    # fixture's other towns' articles then fill the shortlist, none holding the answer) and
+    # asked of their gold article alone.
+    assert model.confidence is not None
+    assert metrics["train_cv"]["held_out_questions"] >= 25
+    assert metrics["train_cv"]["alone_questions"] == 32
+    assert metrics["train_cv"]["refusal_roc_area"] >= 0.9
     assert "first_sentence_accuracy" in trained.run.stdout
     assert "refusal threshold" in trained.run.stdout
 

@@ -27,7 +27,9 @@ from rag.answer.candidates import Candidate
 from rag.answer.cross_encoder import Reading
 from rag.answer.entities import WHO, Entity
 from rag.answer.reader import (
+    CONFIDENCE_FEATURES,
     LOGISTIC_MODEL,
+    PROBABILITY_FLOOR,
     READING_CLIP,
     READING_FEATURES,
     SENTENCE_FEATURES,
@@ -39,6 +41,7 @@ from rag.answer.reader import (
     ReaderError,
     ReaderModel,
     TrainedReader,
+    confidence_features,
     question_spans,
 )
 from rag.types import Passage
@@ -331,3 +334,48 @@ def test_spans_are_read_from_the_best_scored_sentences_only():
     assert len(read) == SPAN_SENTENCES == 4 and read == ["Bo Park", "Di Fox", "Ed Ma", "Flo Rida"]
     # A span model from before noun phrases reads every sentence, as it was trained to.
     assert len(question_spans(candidates, context, phrases=False)) == len(names)
+
+
+def _ranked(*shortlist: tuple[float, float, float]) -> list[Candidate]:
+    """Scored candidates, best first: (sentence probability, reading, cosine) each."""
+    ranked = []
+    for score, reading, cosine in shortlist:
+        candidate = Candidate(1, 0, 5, "Text.")
+        candidate.score, candidate.reading, candidate.cosine = score, reading, cosine
+        ranked.append(candidate)
+    return ranked
+
+
+def test_the_confidence_reads_the_whole_shortlist():
+    features = confidence_features(_ranked((0.8, -1.0, 0.5), (0.2, 3.0, 0.7)))
+    assert features["best"] == pytest.approx(math.log(4), abs=1e-5)
+    assert features["best_reading"] == 3.0  # the shortlist's best, whichever sentence it is
+    assert features["best_cosine"] == 0.5  # the best sentence's
+    assert set(features) == set(CONFIDENCE_FEATURES)
+    floor = math.log(PROBABILITY_FLOOR / (1 - PROBABILITY_FLOOR))
+    certain = confidence_features(_ranked((1.0, 0.0, 0.0)))
+    assert certain["best"] == pytest.approx(-floor, abs=1e-5)  # clipped, not infinite
+
+
+def test_a_confidence_model_decides_refusals_and_is_kept_in_the_file(tmp_path):
+    plain = [f for f in SENTENCE_FEATURES if f not in READING_FEATURES]
+    unread = [f for f in SPAN_FEATURES if f not in SPAN_READING_FEATURES]
+    parts = {
+        "sentence": _logistic(plain, (0.5,) * len(plain)),
+        "span": _logistic(unread, (0.0,) * len(unread)),
+        "cross_encoder": None,
+    }
+    by_cosine = _logistic(("best", "best_cosine"), (0.0, 4.0), bias=-2.0)
+    model = _model(**parts, confidence=by_cosine)
+    path = tmp_path / "reader.json"
+    model.save(path)
+    assert ReaderModel.load(path) == model
+    assert model.fingerprint != _model(**parts).fingerprint
+    ranked = _ranked((0.9, 0.0, 0.1), (0.5, 0.0, 0.8))
+    assert TrainedReader(model).confidence(ranked) == pytest.approx(1 / (1 + math.exp(1.6)))
+    assert TrainedReader(_model(**parts)).confidence(ranked) == 0.9  # without: the best's
+    # One that weighs the cross-encoder's best reading needs the cross-encoder.
+    reading = _model(**parts, confidence=_logistic(CONFIDENCE_FEATURES, (0.1,) * 3))
+    assert reading.needs_reading
+    with pytest.raises(ReaderError, match="needs its cross-encoder"):
+        TrainedReader(reading)
