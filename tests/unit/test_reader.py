@@ -126,6 +126,9 @@ def test_the_shipped_model_loads_and_says_how_it_was_made():
     assert SHIPPED_MODEL.stat().st_size < 10 * 1024 * 1024  # the size bound
     assert model.needs_reading and model.cross_encoder == "cross_encoder.safetensors"
     assert model.reads_spans  # the cross-encoder's span head
+    assert model.confidence is not None  # refusals from the whole shortlist
+    assert set(model.confidence.features) == set(CONFIDENCE_FEATURES)
+    assert provenance["metrics"]["train_cv"]["held_out_questions"] > 100
     # Trained over the very weights shipped beside it, not only over the same data.
     weights = hashlib.sha256(model.cross_encoder_path.read_bytes()).hexdigest()
     assert provenance["cross_encoder"]["weights_sha256"] == weights
