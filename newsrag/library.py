@@ -45,6 +45,10 @@ def ask(
         str | None,
         typer.Option(help="Answer from every passage of this article alone (id, prefix, URL)"),
     ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(help="Search as if the library did not hold this article (repeatable)"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON")] = False,
 ) -> None:
     """Ask a question; the answer cites the exact sentences it comes from."""
@@ -55,7 +59,7 @@ def ask(
     engine = rag.open_engine(settings=settings)
     options = rag.AskOptions.build(
         as_of=as_of, sources=source, since=since, until=until, answerer=answerer,
-        all_dates=all_dates, article=article,
+        all_dates=all_dates, article=article, exclude=exclude,
     )  # fmt: skip
     answer = engine.ask(question, options)
     if as_json:

@@ -328,6 +328,13 @@ def test_cli_ask_json_and_errors(sample_engine):
     bad = run("Who?", "--as-of", "soon")
     assert bad.returncode == 2 and "as_of: 'soon' is not a date" in bad.stderr
     assert "Traceback" not in bad.stderr
+    cited = answer["citations"][0]["article_id"]
+    without = json.loads(run("Who heads the U.N. nuclear watchdog?", "--exclude", cited,
+                             "--json").stdout)  # fmt: skip
+    assert cited not in {c["article_id"] for c in without["citations"]}
+    unknown = run("Who heads the U.N. nuclear watchdog?", "--exclude", "no-such-article")
+    assert unknown.returncode == 2
+    assert "exclude 'no-such-article': no such article" in unknown.stderr
 
 
 def test_hide_future_off_shows_later_articles(news_engine):
