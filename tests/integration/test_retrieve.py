@@ -128,9 +128,10 @@ def test_filters_reach_the_answers(engine):
 def test_excluded_articles_are_searched_as_if_the_library_had_never_held_them(engine, tmp_path):
     question = "Which councillor said the bridge repair mattered more?"
     before = [p.article_id for p in engine.answer_context(question, as_of="2024-03-01").passages]
-    excluded = ["r0", "r8", "r3"]  # record ids: two of the best passages' articles, and one more
+    # Record ids: the two best passages' articles (which they are varies between builds: BM25
+    # ties among these look-alike articles fall in index order), and one found or not.
+    excluded = [engine.library.get(article_id).origin_key for article_id in before[:2]] + ["r3"]
     ids = {engine.library.resolve(key).id for key in excluded}
-    assert len(ids & set(before)) >= 2, "the question must find what is excluded"
     without = engine.answer_context(question, as_of="2024-03-01", exclude=excluded)
     assert len(without.passages) == len(before)  # as many found: the rest move up
     assert not ids & {p.article_id for p in without.passages}
