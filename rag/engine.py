@@ -28,12 +28,12 @@ from rag.compose import REFUSAL, compose_answer
 from rag.errors import NewsragError
 from rag.guard import neutralize
 from rag.models import LocalEmbedding, embedding_model
-from rag.plan import QueryError, QueryPlan, normalise_question, plan_query
+from rag.plan import QueryError, QueryPlan, named_article, normalise_question, plan_query
 from rag.retrieve import HybridRetriever, SearchResult, to_node
 from rag.settings import Settings, load_settings
 from rag.store import DamagedLibrary, Library, chunk_ids
 from rag.text import load_splitter
-from rag.types import Answer, Article, AskOptions, Retrieved
+from rag.types import Answer, AskOptions, Retrieved
 
 __all__ = ["REFUSAL", "NewsQueryEngine", "QueryError", "open_engine"]
 
@@ -105,16 +105,10 @@ class NewsQueryEngine(CustomQueryEngine):
         answer.debug["retrieval"] = search.debug
         yield answer
 
-    def _article(self, key: str) -> Article:
-        found = self.library.resolve(key) if isinstance(key, str) and key.strip() else None
-        if found is None:
-            raise QueryError(f"article {key!r}: no such article in the library (`newsrag list`)")
-        return found
-
     def _search(self, plan: QueryPlan, options: AskOptions) -> SearchResult:
         if options.article is None:
             return self.retriever.search_plan(plan)
-        article = self._article(options.article)
+        article = named_article(self.library, options.article, "article")
         if plan.filters.excluded_chunks.intersection(
             chunk_ids(article.id, article.version, article.chunk_count)
         ):

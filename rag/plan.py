@@ -25,7 +25,7 @@ from rag.errors import NewsragError
 from rag.filters import SearchFilters
 from rag.settings import Settings
 from rag.store import Library, chunk_ids
-from rag.types import AskOptions
+from rag.types import Article, AskOptions
 
 
 class QueryError(NewsragError, ValueError):
@@ -134,15 +134,22 @@ def read_question(
     return QuestionInputs(question, day, first, last, window)
 
 
+def named_article(library: Library, key: str, option: str) -> Article:
+    """The article ``key`` names (id, unique id prefix, URL or record id) for the option
+    ``option``; a ``QueryError`` naming both when the library holds none."""
+    found = library.resolve(key) if isinstance(key, str) and key.strip() else None
+    if found is None:
+        raise QueryError(f"{option} {key!r}: no such article in the library (`newsrag list`)")
+    return found
+
+
 def _excluded_chunks(keys: Sequence[str], library: Library) -> frozenset[str]:
-    """The chunks of the articles ``keys`` name (ids, unique id prefixes, URLs or record ids)."""
+    """The chunks of the articles ``keys`` name."""
     if isinstance(keys, str):  # one id given bare would exclude its letters
         keys = [keys]
     excluded: set[str] = set()
     for key in keys:
-        article = library.resolve(key) if isinstance(key, str) and key.strip() else None
-        if article is None:
-            raise QueryError(f"exclude {key!r}: no such article in the library (`newsrag list`)")
+        article = named_article(library, key, "exclude")
         excluded.update(chunk_ids(article.id, article.version, article.chunk_count))
     return frozenset(excluded)
 
