@@ -5,10 +5,18 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from eval import SAMPLE_QUESTIONS
@@ -41,8 +49,6 @@ def eval_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Score the system against gold answers; write report.json, report.md and plots."""
-    from rich.progress import Progress
-
     if conversations is not None:
         _eval_conversations(ctx, conversations, corpus or [], config or ["default"], out, quiet)
         return
@@ -86,8 +92,6 @@ def _eval_conversations(
     ctx: typer.Context, path: Path, corpus: list[Path], configs: list[str], out: Path, quiet: bool
 ) -> None:
     """``newsrag eval --conversations``: each follow-up against its standalone question."""
-    from rich.progress import Progress
-
     import rag
     from eval.conversations import run_conversations
     from eval.errors import EvalError
@@ -154,24 +158,51 @@ def train_reader_command(
         Path | None,
         typer.Option(help="Cross-encoder weights whose reading the reader weighs (beside --out)"),
     ] = None,
+    cross_encoder_corpus: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Train the cross-encoder first, to --cross-encoder (resumable): its quiz pairs "
+            "from --train, its self-supervised questions from these corpus files, scored on "
+            "the first --check set as it goes"
+        ),
+    ] = None,
+    cross_encoder_steps: Annotated[
+        int | None, typer.Option(help="Stop the cross-encoder's training after this many steps")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where the model goes")] = Path("reader.json"),
     cache: Annotated[
         Path | None, typer.Option(help="Where the libraries are built (default: eval's cache)")
     ] = None,
 ) -> None:
     """Train the answer reader on quiz questions; calibrate its refusals on every library
-    shape given (docs/reader.md)."""
+    shape given (docs/reader.md). With --cross-encoder-corpus, the whole reader: the
+    cross-encoder, its span head, then the logistic models over them."""
     from eval.train_reader import train_reader
 
-    try:
-        report = train_reader(
-            train, dev, train_corpus=train_corpus or (), dev_corpus=dev_corpus or (),
-            check=check or (), cross_encoder=cross_encoder, out=out, cache_dir=cache,
-            progress=err.print,
+    if cross_encoder_corpus:
+        cross_encoder = cross_encoder or out.with_name("cross_encoder.safetensors")
+        _train_cross_encoder(
+            quiz=[train], corpora=cross_encoder_corpus, out=cross_encoder,
+            work=cache / "cross-encoder" if cache else _cross_encoder_work(),
+            held_out=check[0] if check else None, max_steps=cross_encoder_steps,
         )  # fmt: skip
-    except KeyboardInterrupt:
-        err.print("interrupted: the libraries built so far are cached; nothing was written")
-        raise typer.Exit(INTERRUPTED) from None
+    with _progress_bar() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def on_progress(what: str, done: int, total: int) -> None:
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=total)
+            bar.update(tasks[what], completed=done)
+
+        try:
+            report = train_reader(
+                train, dev, train_corpus=train_corpus or (), dev_corpus=dev_corpus or (),
+                check=check or (), cross_encoder=cross_encoder, out=out, cache_dir=cache,
+                progress=bar.console.print, on_progress=on_progress,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            err.print("interrupted: the libraries built so far are cached; nothing was written")
+            raise typer.Exit(INTERRUPTED) from None
     table = Table("set", "metric", "value", header_style="bold")
     for name, figures in report.metrics.items():
         for metric, value in figures.items():
@@ -181,6 +212,14 @@ def train_reader_command(
         f"refusal threshold {report.model.refusal_threshold:.3f}, short-answer threshold "
         f"{report.model.short_answer_threshold:.3f}; model: {out}"
     )
+
+
+def _progress_bar() -> Progress:
+    """What long training shows on stderr: each stage's bar, count and time left."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=err,
+    )  # fmt: skip
 
 
 @app.command("train-cross-encoder")
@@ -214,32 +253,47 @@ def train_cross_encoder_command(
     ] = None,
 ) -> None:
     """Fine-tune MiniLM into the question-sentence cross-encoder (docs/reader.md). Resumable:
-    run the same command again after an interruption."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    run the same command again after an interruption. (`newsrag train-reader
+    --cross-encoder-corpus` trains it and the reader over it in one command.)"""
+    from eval.train_cross_encoder import SPAN_LOSS_WEIGHT
 
+    _train_cross_encoder(
+        quiz=quiz, corpora=corpus or [], out=out, work=work or _cross_encoder_work(),
+        held_out=held_out, cloze_questions=cloze, max_steps=max_steps, lora=lora,
+        span_head_only=span_head_only,
+        span_loss=SPAN_LOSS_WEIGHT if span_loss is None else span_loss,
+    )  # fmt: skip
+
+
+def _cross_encoder_work() -> Path:
+    """Where the cross-encoder's pairs and checkpoints go by default: beside eval's cache."""
     from eval.runner import default_cache
-    from eval.train_cross_encoder import SPAN_LOSS_WEIGHT, train_cross_encoder
 
-    cache = work or default_cache().parent / "cross-encoder"
-    with Progress(
-        TextColumn("training"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
-        TimeRemainingColumn(), console=err,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("train", total=None, visible=not span_head_only)  # no steps then
+    return default_cache().parent / "cross-encoder"
+
+
+def _train_cross_encoder(
+    *, out: Path, work: Path, span_head_only: bool = False, **arguments: Any
+) -> None:
+    """Run ``eval.train_cross_encoder.train_cross_encoder`` under a progress bar; print what
+    it measured."""
+    from eval.train_cross_encoder import train_cross_encoder
+
+    with _progress_bar() as bar:
+        # (no steps when only the span head is fitted)
+        task = bar.add_task("cross-encoder steps", total=None, visible=not span_head_only)
 
         def on_step(step: int, steps: int, seconds_per_step: float) -> None:
             bar.update(task, completed=step, total=steps)
 
         try:
             run = train_cross_encoder(
-                quiz, corpus or [], out, cache, held_out=held_out, cloze_questions=cloze,
-                max_steps=max_steps, progress=bar.console.print, on_step=on_step, lora=lora,
-                span_head_only=span_head_only,
-                span_loss=SPAN_LOSS_WEIGHT if span_loss is None else span_loss,
+                out=out, work=work, span_head_only=span_head_only, **arguments,
+                progress=bar.console.print, on_step=on_step,
                 command=shlex.join(["newsrag", *sys.argv[1:]]),
             )  # fmt: skip
         except KeyboardInterrupt:
-            err.print(f"interrupted: checkpoints are in {cache}; run the same command to resume")
+            err.print(f"interrupted: checkpoints are in {work}; run the same command to resume")
             raise typer.Exit(INTERRUPTED) from None
     table = Table("metric", "value", header_style="bold")
     for metric, value in run.metrics.items():

@@ -386,6 +386,16 @@ def train_cross_encoder(
         counts[key] = counts.get(key, 0) + 1
     run = TrainingRun(steps=steps, pairs=dict(sorted(counts.items())), data_sha256=data_sha256)
 
+    if not span_head_only and (done := _finished_run(out, data_sha256, steps, lora, span_loss)):
+        # Trained to the end and written with its span head (an interrupted run of the whole
+        # pipeline, `newsrag train-reader`, run again): the same data and seed would give the
+        # same file again, after minutes of fitting.
+        progress(f"{out}: trained from this data to step {steps} already, span head fitted: kept")
+        run.curve = list(done.provenance.get("curve", []))
+        run.metrics = dict(done.provenance.get("metrics", {}))
+        run.metrics |= _span_head_metrics(done.span_head or {})
+        run.out = out
+        return run
     held = HeldOut.from_folder(held_out, seed) if held_out else None
     if span_head_only and not out.is_file():
         raise EvalError(f"--out {out}: no cross-encoder there to fit a span head over")
@@ -473,6 +483,27 @@ def train_cross_encoder(
     return run
 
 
+def _finished_run(
+    out: Path, data_sha256: str, steps: int, lora: bool, span_loss: float
+) -> rag.CrossEncoderInfo | None:
+    """What the weights at ``out`` say of themselves if they are this run's, finished: the
+    same data and recipe, every step taken, the span head fitted."""
+    if not out.is_file():
+        return None
+    try:
+        info = rag.cross_encoder_info(out)
+    except rag.CrossEncoderError:
+        return None  # unreadable: trained again
+    made = info.provenance
+    same = (
+        made.get("data_sha256") == data_sha256
+        and made.get("steps") == steps
+        and made.get("span_loss") == span_loss
+        and (info.lora is not None) == lora
+    )
+    return info if same and info.span_head is not None else None
+
+
 def _fit_span_head(
     out: Path,
     pairs: Sequence[Pair],
@@ -489,8 +520,13 @@ def _fit_span_head(
         fitted = add_span_head(out, pairs, held_pairs, seed, progress, targets)
     except (ValueError, rag.CrossEncoderError) as error:
         raise EvalError(f"--out {out}: {error}") from None
-    run.metrics |= {f"span_head_{k}": v for k, v in fitted.items() if "top1" in k or "chance" in k}
+    run.metrics |= _span_head_metrics(fitted)
     run.out = out
+
+
+def _span_head_metrics(fitted: dict[str, Any]) -> dict[str, float]:
+    """The span head's top-1 figures, as a run's metrics."""
+    return {f"span_head_{k}": v for k, v in fitted.items() if "top1" in k or "chance" in k}
 
 
 def _cached_pairs(work: Path, sources: PairSources, seed: int, progress: Progress) -> list[Pair]:

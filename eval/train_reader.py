@@ -78,6 +78,8 @@ STORED_DECIMALS = 8  # model numbers in the file: far below what changes a decis
 MIN_SCALE = 1e-6  # a standard deviation below this is float noise around a constant
 
 Progress = Callable[[str], None]
+# What is being asked, how many questions of it are done, of how many (for a progress bar).
+OnProgress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -118,7 +120,11 @@ def sha256_of(paths: Sequence[Path], recipe: str = "") -> str:
 
 # ----------------------------------------------------------------------------- examples
 def collect(
-    questions: Sequence[GoldQuestion], engine, progress: Progress, encoder=None
+    questions: Sequence[GoldQuestion],
+    engine,
+    encoder=None,
+    on_progress: OnProgress | None = None,
+    what: str = "questions",
 ) -> list[Question]:
     """Every question's shortlisted sentences, as ``engine.ask`` would see them (read by the
     cross-encoder ``encoder`` when given: the ``reading`` feature)."""
@@ -126,8 +132,8 @@ def collect(
     for number, gold in enumerate(questions, 1):
         context = engine.answer_context(gold.question, as_of=gold.question_date)
         collected.append(_examples(gold, context, engine.settings.top_k, encoder))
-        if number % 50 == 0:
-            progress(f"  {number}/{len(questions)} questions")
+        if on_progress:
+            on_progress(what, number, len(questions))
     return collected
 
 
@@ -160,7 +166,9 @@ class Reasked:
     alone: dict[int, Question]
 
 
-def reask(questions: Sequence[Question], engine, progress: Progress, encoder=None) -> Reasked:
+def reask(
+    questions: Sequence[Question], engine, encoder=None, on_progress: OnProgress | None = None
+) -> Reasked:
     from eval.runner import GoldKeys
 
     keys = GoldKeys(engine.library.articles())
@@ -180,8 +188,8 @@ def reask(questions: Sequence[Question], engine, progress: Progress, encoder=Non
             reasked.held_out[index] = version
         context = engine.answer_context(gold.question, article=articles[0], **asked)
         reasked.alone[index] = _examples(gold, context, top_k, encoder)
-        if (index + 1) % 50 == 0:
-            progress(f"  {index + 1}/{len(questions)} questions asked again")
+        if on_progress:
+            on_progress("train questions asked again", index + 1, len(questions))
     return reasked
 
 
@@ -475,12 +483,14 @@ def train_reader(
     out: Path | None = None,
     cache_dir: Path | None = None,
     progress: Progress = lambda line: None,
+    on_progress: OnProgress | None = None,
 ) -> TrainingReport:
     """Train on ``train`` (its library: its corpus plus ``train_corpus``), calibrate the
     refusal threshold so that it holds on every library shape (dev alone; dev plus
     ``dev_corpus``, e.g. distractors; each ``check`` set's questions over the train library),
     and write the model to ``out`` if given. ``cross_encoder``: the weights whose reading the
-    sentence model weighs (None: a model without that feature)."""
+    sentence model weighs (None: a model without that feature). ``on_progress``: called after
+    each question asked (what, done, of how many)."""
     from eval.runner import default_cache
 
     train_questions_file, train_corpus_file = data_files(train, "--train")
@@ -509,7 +519,9 @@ def train_reader(
     train_library = corpus_library([train_corpus_file, *train_corpus], settings, cache_root)
     train_engine = rag.open_engine(train_library)
     progress("train examples")
-    train_set = collect(load_questions(train_questions_file), train_engine, progress, encoder)
+    train_set = collect(
+        load_questions(train_questions_file), train_engine, encoder, on_progress, "train questions"
+    )
 
     # 1. Sentences: choose the L2 strength by cross-validated top-1 accuracy.
     groups = [(q.rows, q.labels) for q in train_set]
@@ -551,7 +563,7 @@ def train_reader(
     # each version's sentences scored by the fold model that never saw its question, and
     # kept in its question's fold.
     progress("train questions asked again: gold articles held out, and alone")
-    reasked = reask(train_set, train_engine, progress, encoder)
+    reasked = reask(train_set, train_engine, encoder, on_progress)
     sentence_folds = fold_models(groups, features, chosen_c)
     folds = fold_of(len(train_set))
     confidence_groups = []
@@ -598,10 +610,14 @@ def train_reader(
     for name, corpus in shapes:
         progress(f"{name} library: {', '.join(p.name for p in corpus)}")
         engine = rag.open_engine(corpus_library(corpus, settings, cache_root))
-        calibrations.append(Calibration(name, collect(dev_questions, engine, progress, encoder)))
+        found = collect(dev_questions, engine, encoder, on_progress, f"{name} questions")
+        calibrations.append(Calibration(name, found))
     for folder, (questions_file, _) in zip(check, check_files, strict=True):
         progress(f"{folder.name} questions over the train library")
-        found = collect(load_questions(questions_file), train_engine, progress, encoder)
+        found = collect(
+            load_questions(questions_file), train_engine, encoder, on_progress,
+            f"{folder.name} questions",
+        )  # fmt: skip
         calibrations.append(Calibration(f"{folder.name} (train library)", found, True))
     for calibration in calibrations:
         found = calibration.questions

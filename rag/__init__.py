@@ -61,6 +61,7 @@ _LAZY = {
     "CrossEncoderError": "rag.answer.cross_encoder",
     "CROSS_ENCODER_TOKENS": "rag.answer.cross_encoder",
     "cross_encoder_base": "rag.answer.cross_encoder",
+    "cross_encoder_info": "rag.answer.cross_encoder",
     "cross_encoder_trains": "rag.answer.cross_encoder",
     "LoraShape": "rag.answer.cross_encoder",
     "LORA_ALPHA": "rag.answer.cross_encoder",

@@ -232,7 +232,7 @@ class CrossEncoder:
 
         self.weights = weights
         self.bfloat16 = uses_bfloat16(precision)
-        self.info = _read_info(weights)
+        self.info = cross_encoder_info(weights)
         try:
             changed = load_file(str(weights))
         except Exception as error:  # OSError, or safetensors' own error for a damaged file
@@ -333,7 +333,9 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
-def _read_info(weights: Path) -> CrossEncoderInfo:
+def cross_encoder_info(weights: Path) -> CrossEncoderInfo:
+    """How the weights at ``weights`` were made (their description beside them), without
+    loading them."""
     info = weights.with_suffix(".json")
     try:
         data = json.loads(info.read_text(encoding="utf-8"))

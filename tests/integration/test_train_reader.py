@@ -105,3 +105,36 @@ def test_an_output_path_without_its_folder_is_refused_before_training(tmp_path):
     with pytest.raises(EvalError, match=f"--out {out}: no folder {out.parent}"):
         train_reader(train, dev, out=out, cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache").exists()  # nothing was built
+
+
+def test_one_command_trains_the_cross_encoder_then_the_reader_over_it(tmp_path):
+    # Dated 2023: cross-encoder training reads no article of the hidden years (2024 on).
+    train, dev = write_reader_sets(tmp_path, train_count=16, dev_count=6, year=2023)
+    out = tmp_path / "model" / "reader.json"
+    out.parent.mkdir()
+    command = [
+        *NEWSRAG, "train-reader", "--train", str(train), "--dev", str(dev),
+        "--cross-encoder-corpus", str(train / "corpus.jsonl"), "--cross-encoder-steps", "2",
+        "--out", str(out), "--cache", str(tmp_path / "cache"),
+    ]  # fmt: skip
+    first = subprocess.run(
+        command, capture_output=True, text=True, env=subprocess_env(), timeout=900
+    )
+    assert first.returncode == 0, first.stderr
+    weights = out.with_name("cross_encoder.safetensors")  # beside the reader, where it loads
+    info = rag.cross_encoder_info(weights)
+    assert info.provenance["steps"] == 2 and info.span_head is not None
+    assert info.provenance["held_out"] is None  # no --check set to score it on
+    model = rag.ReaderModel.load(out)
+    assert model.provenance["cross_encoder"]["weights_sha256"]
+    assert "reading_margin" in model.sentence.features
+    assert "refusal threshold" in first.stdout
+    # Interrupted after the cross-encoder, run again: it is kept, not trained or fitted again.
+    trained_weights, trained_reader = weights.read_bytes(), out.read_bytes()
+    again = subprocess.run(
+        command, capture_output=True, text=True, env=subprocess_env(), timeout=900
+    )
+    assert again.returncode == 0, again.stderr
+    assert "span head fitted: kept" in again.stderr
+    assert weights.read_bytes() == trained_weights
+    assert out.read_bytes() == trained_reader  # the same data and weights: the same reader

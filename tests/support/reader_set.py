@@ -62,7 +62,7 @@ TEMPLATES = [
 ]
 
 
-def _articles_and_questions(first: int, count: int, prefix: str):
+def _articles_and_questions(first: int, count: int, prefix: str, year: int):
     articles, questions = [], []
     for index in range(first, first + count):
         title, body, question, answer = TEMPLATES[index % len(TEMPLATES)]
@@ -80,7 +80,7 @@ def _articles_and_questions(first: int, count: int, prefix: str):
                 "id": article_id,
                 "title": title.format(**values),
                 "source": "Valley Herald",
-                "published_date": f"2024-05-{day:02d}",
+                "published_date": f"{year}-05-{day:02d}",
                 "body": body.format(**values),
             }
         )
@@ -91,7 +91,7 @@ def _articles_and_questions(first: int, count: int, prefix: str):
                 "answer": answer.format(**values),
                 "answerable": True,
                 "gold_article_ids": [article_id],
-                "question_date": f"2024-05-{day + 1:02d}",
+                "question_date": f"{year}-05-{day + 1:02d}",
             }
         )
     return articles, questions
@@ -104,13 +104,16 @@ UNANSWERABLE = [
 ]
 
 
-def write_reader_sets(root: Path, train_count: int = 32, dev_count: int = 12) -> tuple[Path, Path]:
-    """``root/train`` and ``root/dev`` folders; their articles and questions differ."""
-    train_articles, train_questions = _articles_and_questions(0, train_count, "train")
-    dev_articles, dev_questions = _articles_and_questions(train_count, dev_count, "dev")
+def write_reader_sets(
+    root: Path, train_count: int = 32, dev_count: int = 12, year: int = 2024
+) -> tuple[Path, Path]:
+    """``root/train`` and ``root/dev`` folders; their articles and questions differ. Dated in
+    May of ``year`` (cross-encoder training reads no article of 2024 or later)."""
+    train_articles, train_questions = _articles_and_questions(0, train_count, "train", year)
+    dev_articles, dev_questions = _articles_and_questions(train_count, dev_count, "dev", year)
     dev_questions += [
         {"id": f"dev-none-{n}", "question": question, "answer": "<refusal>",
-         "answerable": False, "question_date": "2024-05-28"}
+         "answerable": False, "question_date": f"{year}-05-28"}
         for n, question in enumerate(UNANSWERABLE)
     ]  # fmt: skip
     folders = []
