@@ -177,10 +177,14 @@ def train_reader_command(
     """Train the answer reader on quiz questions; calibrate its refusals on every library
     shape given (docs/reader.md). With --cross-encoder-corpus, the whole reader: the
     cross-encoder, its span head, then the logistic models over them."""
-    from eval.train_reader import train_reader
+    from eval.errors import EvalError
+    from eval.train_reader import check_destinations, train_reader
 
+    if cross_encoder_steps is not None and not cross_encoder_corpus:
+        raise EvalError("--cross-encoder-steps: only with --cross-encoder-corpus (what it trains)")
     if cross_encoder_corpus:
         cross_encoder = cross_encoder or out.with_name("cross_encoder.safetensors")
+        check_destinations(out, cross_encoder)
         _train_cross_encoder(
             quiz=[train], corpora=cross_encoder_corpus, out=cross_encoder,
             work=cache / "cross-encoder" if cache else _cross_encoder_work(),

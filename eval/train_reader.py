@@ -108,6 +108,19 @@ def data_files(folder: Path, flag: str) -> tuple[Path, Path]:
     return questions, corpus
 
 
+def check_destinations(out: Path | None, cross_encoder: Path | None) -> None:
+    """Where the model goes can take it: said before minutes of training, not after."""
+    if out is None:
+        return
+    if not out.parent.is_dir():
+        raise EvalError(f"--out {out}: no folder {out.parent}")
+    if cross_encoder is not None and cross_encoder.parent.resolve() != out.parent.resolve():
+        raise EvalError(
+            f"--cross-encoder {cross_encoder}: must be in the folder of --out {out}, "
+            "where the model names it"
+        )
+
+
 def sha256_of(paths: Sequence[Path], recipe: str = "") -> str:
     """The SHA-256 of ``recipe`` (how the data is used: seed, sizes) then the files' bytes."""
     digest = hashlib.sha256(recipe.encode())
@@ -496,8 +509,7 @@ def train_reader(
     train_questions_file, train_corpus_file = data_files(train, "--train")
     dev_questions_file, dev_corpus_file = data_files(dev, "--dev")
     check_files = [data_files(folder, "--check") for folder in check]
-    if out is not None and not out.parent.is_dir():  # said now, not after minutes of training
-        raise EvalError(f"--out {out}: no folder {out.parent}")
+    check_destinations(out, cross_encoder)
     settings = rag.load_settings()
     encoder = None
     if cross_encoder is not None:  # reading as the engine will (its precision too)
@@ -729,11 +741,6 @@ def train_reader(
         folder=out.parent if out is not None else Path("."),
     )
     if out is not None:
-        if cross_encoder is not None and cross_encoder.parent.resolve() != out.parent.resolve():
-            raise EvalError(
-                f"--cross-encoder {cross_encoder}: must be in the folder of --out {out}, "
-                "where the model names it"
-            )
         try:
             model.save(out)
         except OSError as error:

@@ -107,6 +107,33 @@ def test_an_output_path_without_its_folder_is_refused_before_training(tmp_path):
     assert not (tmp_path / "cache").exists()  # nothing was built
 
 
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--cross-encoder-steps", "2"], "--cross-encoder-steps: only with --cross-encoder-corpus"),
+        (
+            ["--cross-encoder-corpus", "{train}/corpus.jsonl", "--cross-encoder", "{root}/ce.st"],
+            "--cross-encoder {root}/ce.st: must be in the folder of --out {root}/model/reader.json",
+        ),
+    ],
+    ids=["steps-without-training", "weights-elsewhere"],
+)
+def test_the_one_command_refuses_what_it_could_not_finish_before_training(tmp_path, options, said):
+    train, dev = write_reader_sets(tmp_path, train_count=4, dev_count=2, year=2023)
+    (tmp_path / "model").mkdir()
+    values = {"train": train, "root": tmp_path}
+    run = subprocess.run(
+        [*NEWSRAG, "train-reader", "--train", str(train), "--dev", str(dev),
+         "--out", str(tmp_path / "model" / "reader.json"), "--cache", str(tmp_path / "cache"),
+         *(option.format(**values) for option in options)],
+        capture_output=True, text=True, env=subprocess_env(), timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert said.format(**values) in " ".join(run.stderr.split())
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "cache").exists()  # nothing was built or trained
+
+
 def test_one_command_trains_the_cross_encoder_then_the_reader_over_it(tmp_path):
     # Dated 2023: cross-encoder training reads no article of the hidden years (2024 on).
     train, dev = write_reader_sets(tmp_path, train_count=16, dev_count=6, year=2023)
