@@ -178,10 +178,16 @@ def train_reader_command(
     shape given (docs/reader.md). With --cross-encoder-corpus, the whole reader: the
     cross-encoder, its span head, then the logistic models over them."""
     from eval.errors import EvalError
-    from eval.train_reader import check_destinations, train_reader
+    from eval.train_reader import check_destinations, check_sources, train_reader
 
     if cross_encoder_steps is not None and not cross_encoder_corpus:
         raise EvalError("--cross-encoder-steps: only with --cross-encoder-corpus (what it trains)")
+    corpora = {
+        "--train-corpus": train_corpus or (),
+        "--dev-corpus": dev_corpus or (),
+        "--cross-encoder-corpus": cross_encoder_corpus or (),
+    }
+    check_sources(train, dev, check or (), corpora)
     if cross_encoder_corpus:
         cross_encoder = cross_encoder or out.with_name("cross_encoder.safetensors")
         check_destinations(out, cross_encoder)

@@ -26,7 +26,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +36,7 @@ import rag
 from eval.dataset import GoldQuestion, read_lines
 from eval.errors import EvalError
 from eval.metrics import contains_answer, first_sentence
+from eval.progress import OnProgress
 
 KINDS = ("pronoun", "what-about")
 # Named things a follow-up can point back to; numbers, dates and groups ("Democrats") are no
@@ -310,7 +311,7 @@ def run_conversations(
     library_dir: Path,
     configs: Sequence[tuple[str, dict[str, Any]]],
     out: Path | None = None,
-    on_progress: Callable[[str, int, int], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Score every conversation of ``path`` with each named configuration (settings overrides);
     returns {config: {"summary": ..., "by_kind": ..., "results": [...]}} and writes it to

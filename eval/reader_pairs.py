@@ -25,13 +25,14 @@ import datetime as dt
 import json
 import random
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import rag
 from eval.dataset import GoldQuestion, load_questions
 from eval.metrics import contains_answer
+from eval.progress import Progress
 
 # The hidden test set's questions are of 2024 and later: no article of those years is read.
 FIRST_HIDDEN_DATE = "2024-01-01"
@@ -89,8 +90,6 @@ _STOP = frozenset(
         "when where how why after before over into about than more also one two new",
     )
 )
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

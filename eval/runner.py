@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from eval.metrics import (
     short_answer_correct,
     token_f1,
 )
+from eval.progress import OnProgress
 from eval.report import write_report
 from ingest import ingest
 
@@ -314,7 +315,7 @@ def run_eval(
     out: str | Path | None = None,
     data_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
-    on_progress: Callable[[str, int, int], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> Report:
     """Score ``questions`` with each configuration; write the report to ``out`` if given."""
     gold_questions = (

@@ -34,6 +34,7 @@ from typing import Any
 import rag
 from eval.dataset import load_questions
 from eval.errors import EvalError
+from eval.progress import Progress
 from eval.reader_pairs import (
     FIRST_HIDDEN_DATE,
     Pair,
@@ -76,8 +77,6 @@ AUXILIARY = "auxiliary_span_head."  # its parameters' names in checkpoints
 CHECKPOINT_EVERY = 50
 EVAL_EVERY = 250
 THREADS = 2
-
-Progress = Callable[[str], None]
 
 
 @dataclass

@@ -36,7 +36,7 @@ import dataclasses
 import hashlib
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ import rag
 from eval.dataset import GoldQuestion, load_questions
 from eval.errors import EvalError
 from eval.metrics import contains_answer, short_answer_correct
+from eval.progress import OnProgress, Progress
 from eval.runner import corpus_library
 
 SEED = 2022
@@ -77,10 +78,6 @@ MAX_ITERATIONS = 5000  # lbfgs converges in well under this on ~4,000 examples
 STORED_DECIMALS = 8  # model numbers in the file: far below what changes a decision
 MIN_SCALE = 1e-6  # a standard deviation below this is float noise around a constant
 
-Progress = Callable[[str], None]
-# What is being asked, how many questions of it are done, of how many (for a progress bar).
-OnProgress = Callable[[str, int, int], None]
-
 
 @dataclass
 class Question:
@@ -106,6 +103,21 @@ def data_files(folder: Path, flag: str) -> tuple[Path, Path]:
         if not path.is_file():
             raise EvalError(f"{flag} {folder}: no {path.name} in it")
     return questions, corpus
+
+
+def check_sources(
+    train: Path, dev: Path, check: Sequence[Path] = (), corpora: Mapping[str, Sequence[Path]] = {}
+) -> None:
+    """Every input is there, named by its flag (``corpora``: flag -> the files given with it):
+    said before minutes of training, not after."""
+    data_files(train, "--train")
+    data_files(dev, "--dev")
+    for folder in check:
+        data_files(folder, "--check")
+    for flag, files in corpora.items():
+        for path in files:
+            if not path.is_file():
+                raise EvalError(f"{flag} {path}: no such file")
 
 
 def check_destinations(out: Path | None, cross_encoder: Path | None) -> None:
@@ -506,6 +518,7 @@ def train_reader(
     each question asked (what, done, of how many)."""
     from eval.runner import default_cache
 
+    check_sources(train, dev, check, {"--train-corpus": train_corpus, "--dev-corpus": dev_corpus})
     train_questions_file, train_corpus_file = data_files(train, "--train")
     dev_questions_file, dev_corpus_file = data_files(dev, "--dev")
     check_files = [data_files(folder, "--check") for folder in check]

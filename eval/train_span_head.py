@@ -20,13 +20,14 @@ the answer.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import rag
 from eval.metrics import short_answer_correct
+from eval.progress import Progress
 from eval.reader_pairs import Pair
 
 # Negative pairs (sentences without the answer) per positive one: their spans are all
@@ -41,8 +42,6 @@ FIT_ITERATIONS = 500  # L-BFGS converges well within this on ~70k spans
 # Pairs read at once: the states of a batch pad to its longest pair, so batches stay small
 # (16: the 9,622 training pairs in ~2 minutes in float32 here).
 PAIRS_PER_BATCH = 16
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

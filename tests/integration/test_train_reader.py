@@ -115,8 +115,20 @@ def test_an_output_path_without_its_folder_is_refused_before_training(tmp_path):
             ["--cross-encoder-corpus", "{train}/corpus.jsonl", "--cross-encoder", "{root}/ce.st"],
             "--cross-encoder {root}/ce.st: must be in the folder of --out {root}/model/reader.json",
         ),
+        (
+            ["--cross-encoder-corpus", "{root}/missing.jsonl"],
+            "--cross-encoder-corpus {root}/missing.jsonl: no such file",
+        ),
+        (["--dev-corpus", "{root}/gone.jsonl"], "--dev-corpus {root}/gone.jsonl: no such file"),
+        (["--check", "{root}"], "--check {root}: no questions.jsonl in it"),
     ],
-    ids=["steps-without-training", "weights-elsewhere"],
+    ids=[
+        "steps-without-training",
+        "weights-elsewhere",
+        "missing-cross-encoder-corpus",
+        "missing-dev-corpus",
+        "check-without-questions",
+    ],
 )
 def test_the_one_command_refuses_what_it_could_not_finish_before_training(tmp_path, options, said):
     train, dev = write_reader_sets(tmp_path, train_count=4, dev_count=2, year=2023)
