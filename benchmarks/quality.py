@@ -7,9 +7,9 @@
 It is ``newsrag eval`` (``eval.run_eval``) on two libraries, so the numbers agree with the eval
 suite by construction. Libraries are built (or brought up to date: ingest is incremental) under
 --work. Each question is asked with as_of = question_date. Prints tables and, for the
-default configuration, each target with its figure; asserts nothing. Targets (extractive,
-dev + distractors, as the answer-first issue sets them) are in TARGETS; p50 latency is
-compared with the naive baseline's, measured in the same run.
+default configuration, each target with its figure; asserts nothing. Targets (extractive, on
+dev alone and on dev + distractors each, as the reader issue sets them) are in TARGETS; p50
+latency is also given as a ratio to the naive baseline's, measured in the same run.
 """
 
 from __future__ import annotations
@@ -27,16 +27,16 @@ from eval import HEADLINE, run_eval, summary_rows
 from ingest import ingest
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-# metric -> (at least, at most); the p50 target is a ratio to the baseline's p50.
+# metric -> (at least, at most): the reader issue's (#25) targets, each on both libraries.
 TARGETS = {
-    "first_sentence_accuracy": (0.75, None),
+    "first_sentence_accuracy": (0.72, None),
     "answer_accuracy": (0.80, None),
     "citation_accuracy": (0.70, None),
-    "short_answer_accuracy": (0.55, None),
+    "short_answer_accuracy": (0.40, None),
     "short_answer_precision": (0.85, None),
     "refusal_accuracy": (0.90, None),
     "false_refusal": (None, 0.05),
-    "p50_vs_baseline": (None, 0.4),
+    "latency_p50_ms": (None, 250),
 }
 
 
@@ -58,6 +58,8 @@ def target_lines(metrics: dict[str, float], baseline: dict[str, float] | None) -
         met = (low is None or value >= low) and (high is None or value <= high)
         bound = f">= {low}" if low is not None else f"<= {high}"
         lines.append(f"  {name}: {value:.3f} (target {bound}) {'met' if met else 'NOT met'}")
+    if "p50_vs_baseline" in figures:
+        lines.append(f"  p50_vs_baseline: {figures['p50_vs_baseline']:.3f} (no target)")
     return lines
 
 
@@ -100,7 +102,7 @@ def main() -> None:
             print(f"- {config}: {parts}")
         figures[name] = report.metrics
         if "default" in report.metrics:
-            print(f"\ntargets, default on {name} (they are set for dev + distractors):")
+            print(f"\ntargets, default on {name}:")
             print(
                 "\n".join(target_lines(report.metrics["default"], report.metrics.get("baseline")))
             )
