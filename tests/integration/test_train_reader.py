@@ -108,6 +108,24 @@ def test_an_output_path_without_its_folder_is_refused_before_training(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        ({"dev_corpus": ["{root}/gone.jsonl"]}, "--dev-corpus {root}/gone.jsonl: no such file"),
+        ({"train_corpus": ["{root}/gone.jsonl"]}, "--train-corpus {root}/gone.jsonl: no such file"),
+        ({"check": ["{root}"]}, "--check {root}: no questions.jsonl in it"),
+    ],
+    ids=["missing-dev-corpus", "missing-train-corpus", "check-without-questions"],
+)
+def test_a_missing_input_is_named_by_its_flag_before_anything_is_built(tmp_path, inputs, said):
+    train, dev = write_reader_sets(tmp_path, train_count=4, dev_count=2)
+    given = {name: [Path(p.format(root=tmp_path)) for p in paths] for name, paths in inputs.items()}
+    with pytest.raises(EvalError) as raised:
+        train_reader(train, dev, cache_dir=tmp_path / "cache", **given)
+    assert str(raised.value) == said.format(root=tmp_path)
+    assert not (tmp_path / "cache").exists()  # nothing was built
+
+
+@pytest.mark.parametrize(
     ("options", "said"),
     [
         (["--cross-encoder-steps", "2"], "--cross-encoder-steps: only with --cross-encoder-corpus"),
@@ -119,16 +137,8 @@ def test_an_output_path_without_its_folder_is_refused_before_training(tmp_path):
             ["--cross-encoder-corpus", "{root}/missing.jsonl"],
             "--cross-encoder-corpus {root}/missing.jsonl: no such file",
         ),
-        (["--dev-corpus", "{root}/gone.jsonl"], "--dev-corpus {root}/gone.jsonl: no such file"),
-        (["--check", "{root}"], "--check {root}: no questions.jsonl in it"),
     ],
-    ids=[
-        "steps-without-training",
-        "weights-elsewhere",
-        "missing-cross-encoder-corpus",
-        "missing-dev-corpus",
-        "check-without-questions",
-    ],
+    ids=["steps-without-training", "weights-elsewhere", "missing-cross-encoder-corpus"],
 )
 def test_the_one_command_refuses_what_it_could_not_finish_before_training(tmp_path, options, said):
     train, dev = write_reader_sets(tmp_path, train_count=4, dev_count=2, year=2023)
