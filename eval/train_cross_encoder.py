@@ -46,7 +46,7 @@ from eval.reader_pairs import (
     read_articles,
     split_sentences,
 )
-from eval.train_reader import sha256_of
+from eval.train_reader import data_files, sha256_of
 from eval.train_span_head import (
     SpanTarget,
     add_span_head,
@@ -90,13 +90,7 @@ class TrainingRun:
 
 
 def _quiz_files(folders: Sequence[Path], flag: str) -> list[Path]:
-    files = []
-    for folder in folders:
-        for name in ("questions.jsonl", "corpus.jsonl"):
-            if not (folder / name).is_file():
-                raise EvalError(f"{flag} {folder}: no {name} in it")
-            files.append(folder / name)
-    return files
+    return [path for folder in folders for path in data_files(folder, flag)]
 
 
 # ----------------------------------------------------------------------------- held-out set

@@ -114,7 +114,12 @@ def check_sources(
     data_files(dev, "--dev")
     for folder in check:
         data_files(folder, "--check")
-    for flag, files in corpora.items():
+    check_given_files(corpora)
+
+
+def check_given_files(files_by_flag: Mapping[str, Sequence[Path]]) -> None:
+    """Each file given with a flag is there."""
+    for flag, files in files_by_flag.items():
         for path in files:
             if not path.is_file():
                 raise EvalError(f"{flag} {path}: no such file")
@@ -518,10 +523,10 @@ def train_reader(
     each question asked (what, done, of how many)."""
     from eval.runner import default_cache
 
-    check_sources(train, dev, check, {"--train-corpus": train_corpus, "--dev-corpus": dev_corpus})
     train_questions_file, train_corpus_file = data_files(train, "--train")
     dev_questions_file, dev_corpus_file = data_files(dev, "--dev")
     check_files = [data_files(folder, "--check") for folder in check]
+    check_given_files({"--train-corpus": train_corpus, "--dev-corpus": dev_corpus})
     check_destinations(out, cross_encoder)
     settings = rag.load_settings()
     encoder = None
