@@ -25,7 +25,7 @@ INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C (128 + S
 REPORT_WIDTH = 220  # columns: the summary table is wide, and a pipe has no terminal width
 
 app = typer.Typer()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a log line stays one line, however long its path
 
 
 @app.command("eval")

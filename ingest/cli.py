@@ -21,7 +21,7 @@ INTERRUPTED = 130  # the shell's status for a process stopped by Ctrl-C (128 + S
 
 app = typer.Typer()
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a log line stays one line, however long its path
 
 
 class FieldMapError(rag.NewsragError, ValueError):

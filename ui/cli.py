@@ -24,7 +24,7 @@ import ingest
 import rag
 
 app = typer.Typer()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a log line stays one line, however long its path
 
 
 SHUTDOWN_GRACE_S = 1.0  # for the server to close (measured: 0.1-0.2 s when idle)

@@ -149,7 +149,9 @@ def test_permission_denied_when_not_root(settings, tmp_path):
 
 def test_cli_reports_each_failure_and_exits_non_zero(tmp_path):
     data_dir = tmp_path / "lib"
-    bad = _w(tmp_path, "x.jsonl", b'{"title": "A", "body": "Alpha body."}\nnot json\n')
+    # A name longer than a line: a log line that names it must stay one line (it was wrapped
+    # at 80 columns when stderr was not a terminal, mid-path).
+    bad = _w(tmp_path, "x" * 90 + ".jsonl", b'{"title": "A", "body": "Alpha body."}\nnot json\n')
     result = subprocess.run(
         [*NEWSRAG, "--data-dir", str(data_dir), "ingest", str(bad),
          str(SAMPLE), "--json"],
@@ -159,7 +161,7 @@ def test_cli_reports_each_failure_and_exits_non_zero(tmp_path):
     summary = json.loads(result.stdout)
     assert (summary["added"], summary["failed"]) == (2, 1)
     assert set(summary) >= {"added", "updated", "unchanged", "removed", "failed"}
-    assert f"failed: {bad}:2: malformed JSON line" in " ".join(result.stderr.split())
+    assert f"failed: {bad}:2: malformed JSON line" in result.stderr.splitlines()[-1]
 
 
 def test_cli_rejects_bad_settings_and_field_maps_clearly(tmp_path):
