@@ -21,6 +21,7 @@ step, so a resumed run takes the steps an uninterrupted one would.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -101,14 +102,26 @@ class HeldOut:
     groups: list[list[Pair]]
 
     @classmethod
-    def from_folder(cls, folder: Path, seed: int) -> HeldOut:
+    def from_folder(cls, folder: Path, seed: int, before: str = FIRST_HIDDEN_DATE) -> HeldOut:
+        """``before``: as the training's (articles of that date or later are never read)."""
         questions = [q for q in load_questions(folder / "questions.jsonl") if q.answerable]
-        index = SentenceIndex(split_sentences(read_articles([folder / "corpus.jsonl"])))
+        sentences = split_sentences(read_articles([folder / "corpus.jsonl"], before))
+        if not sentences:
+            raise EvalError(f"--held-out {folder}: no article in its corpus dated before {before}")
+        index = SentenceIndex(sentences)
         pairs = [p for p in quiz_pairs(questions, index, random.Random(seed)) if p.origin == "quiz"]
         grouped: dict[str, list[Pair]] = {}
         for pair in pairs:
             grouped.setdefault(pair.group, []).append(pair)
         return cls([g for g in grouped.values() if any(p.label for p in g)])
+
+    @property
+    def sha256(self) -> str:
+        """What was scored: the groups' questions, sentences and labels. The set is built by
+        ``quiz_pairs``, so a recipe that changes the quiz pairs changes it too; recorded with
+        the weights, this tells two curves measured on different sets apart."""
+        rows = [[(p.question, p.passage, p.label) for p in group] for group in self.groups]
+        return hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
 
     def accuracy(self, score: Callable[[str, list[str]], list[float]]) -> float:
         right = 0
@@ -389,7 +402,7 @@ def train_cross_encoder(
         run.metrics |= _span_head_metrics(done.span_head or {})
         run.out = out
         return run
-    held = HeldOut.from_folder(held_out, seed) if held_out else None
+    held = HeldOut.from_folder(held_out, seed, before) if held_out else None
     if span_head_only and not out.is_file():
         raise EvalError(f"--out {out}: no cross-encoder there to fit a span head over")
     # The spans of the pairs the span head is fitted on: found once, for the span loss and
@@ -464,6 +477,7 @@ def train_cross_encoder(
         "pairs": run.pairs,
         "sources": [p.name for p in [*quiz, *corpora]],
         "held_out": held_out.name if held_out else None,
+        "held_out_sha256": held.sha256 if held else None,
         "curve": run.curve,
         "metrics": {k: round(v, 4) for k, v in run.metrics.items()},
         "torch": trainer.torch.__version__,

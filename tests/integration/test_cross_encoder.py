@@ -4,13 +4,15 @@ written small, loaded offline; the shipped weights load and read."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
 
 import rag
+from eval.errors import EvalError
 from eval.reader_pairs import PairSources, build_pairs, cloze_question
-from eval.train_cross_encoder import Trainer, schedule, train_cross_encoder
+from eval.train_cross_encoder import BATCH, HeldOut, Trainer, schedule, train_cross_encoder
 from eval.train_span_head import chosen_pairs, span_targets
 from tests.support import NEWSRAG, subprocess_env
 from tests.support.reader_set import write_reader_sets
@@ -147,11 +149,12 @@ def test_lora_trains_every_layer_and_its_small_file_reads_as_the_trained_model(
 @pytest.mark.parametrize("lora", [False, True], ids=["top-layers", "lora"])
 def test_the_command_writes_small_weights_that_load_and_resumes(tmp_path, fixture_pairs, lora):
     train, _ = fixture_pairs
+    _, held_out = write_reader_sets(tmp_path / "held-out", train_count=1, dev_count=2)
     out = tmp_path / "ce.safetensors"
     common = dict(
         quiz=[train], corpora=[train / "corpus.jsonl"], out=out, work=tmp_path / "work",
         cloze_questions=20, seed=5, progress=lambda line: None, before=AFTER_THE_FIXTURE,
-        lora=lora, command="newsrag train-cross-encoder --quiz train",
+        lora=lora, command="newsrag train-cross-encoder --quiz train", held_out=held_out,
     )  # fmt: skip
     first = train_cross_encoder(max_steps=2, **common)
     assert first.steps == 2 and out.stat().st_size < 10 * 1024 * 1024
@@ -160,6 +163,12 @@ def test_the_command_writes_small_weights_that_load_and_resumes(tmp_path, fixtur
     assert info["provenance"]["seed"] == 5
     assert info["provenance"]["command"] == "newsrag train-cross-encoder --quiz train"
     assert info["provenance"]["training_minutes"] >= 0
+    # Held-out accuracy before and after training, and which set it was measured on.
+    assert [point["pairs"] for point in info["provenance"]["curve"]] == [0, 2 * BATCH]
+    held_out_set = HeldOut.from_folder(held_out, 5, AFTER_THE_FIXTURE)
+    assert info["provenance"]["held_out_sha256"] == held_out_set.sha256
+    with pytest.raises(EvalError, match=re.escape(f"--held-out {held_out}: no article in")):
+        HeldOut.from_folder(held_out, 5)  # the fixture's news is of 2024: hidden by default
     encoder = rag.CrossEncoder(out)
     scores = encoder.probabilities("Who won?", ["Ana won the race.", "It rained all day."])
     assert len(scores) == 2 and all(0 < s < 1 for s in scores)
