@@ -48,13 +48,16 @@ def write_corpus(path) -> None:
             out.write(json.dumps(record) + "\n")
 
 
-def start_ingest(data_dir, corpus, *options: str) -> subprocess.Popen:
+def start_ingest(data_dir, corpus, *options: str, to_interrupt: bool = True) -> subprocess.Popen:
+    """``to_interrupt``: many small commits to land in (the run that finishes the job takes
+    the default batches: the small ones made it the suite's slowest test)."""
+    batch = {"NEWSRAG_EMBED_BATCH_SIZE": "4"} if to_interrupt else {}
     return subprocess.Popen(
         [*NEWSRAG, "--data-dir", str(data_dir), *options, "ingest", str(corpus),
          "--quiet", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        # many small commits to land in; SIGABRT dumps every thread's stack (see finish)
-        env=subprocess_env(NEWSRAG_EMBED_BATCH_SIZE="4", PYTHONFAULTHANDLER="1"),
+        # SIGABRT dumps every thread's stack (see finish)
+        env=subprocess_env(PYTHONFAULTHANDLER="1", **batch),
         preexec_fn=as_in_a_terminal,
     )  # fmt: skip
 
@@ -122,7 +125,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
             assert library.check() == []
             assert 0 < library.article_count() < ARTICLES
 
-    process = start_ingest(data_dir, corpus)
+    process = start_ingest(data_dir, corpus, to_interrupt=False)
     stdout, stderr = process.communicate(timeout=600)
     assert process.returncode == 0, stderr
     summary = json.loads(stdout)
@@ -156,7 +159,7 @@ def test_ctrl_c_inside_a_commit_stops_cleanly_and_a_rerun_finishes(tmp_path, chr
     with Library(settings) as library:  # opening replays the journal
         assert library.check() == []
         assert 0 < library.article_count() < ARTICLES
-    rerun = start_ingest(data_dir, corpus, *server)
+    rerun = start_ingest(data_dir, corpus, *server, to_interrupt=False)
     _, stderr = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, stderr
     with Library(settings) as library:
