@@ -47,7 +47,7 @@ from eval.reader_pairs import (
     read_articles,
     split_sentences,
 )
-from eval.train_reader import data_files, sha256_of
+from eval.train_reader import check_given_files, data_files, sha256_of
 from eval.train_span_head import (
     SpanTarget,
     add_span_head,
@@ -369,9 +369,7 @@ def train_cross_encoder(
     sentence loss (``SPAN_LOSS_WEIGHT``; 0 for none). ``command``: the command line that ran
     it, recorded with the weights."""
     files = _quiz_files(quiz, "--quiz")
-    for corpus in corpora:
-        if not corpus.is_file():
-            raise EvalError(f"--corpus {corpus}: no such file")
+    check_given_files({"--corpus": corpora})
     if held_out is not None:
         _quiz_files([held_out], "--held-out")
     tokens = rag.CROSS_ENCODER_TOKENS
