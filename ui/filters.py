@@ -57,5 +57,9 @@ class Filters:
     def wire(self, summary: gr.HTML) -> None:
         narrowing = [self.since, self.until, self.as_of, self.sources]
         for control in narrowing:
-            control.change(render.filters_summary, narrowing, summary, queue=False,
+            # One queue, one at a time: unqueued, two quick changes (as of, then since) were
+            # separate requests that could finish out of order and leave the first one's
+            # summary showing (a browser test caught it on a busy machine).
+            control.change(render.filters_summary, narrowing, summary, queue=True,
+                           concurrency_limit=1, concurrency_id="filters-summary",
                            show_progress="hidden", api_visibility="private")  # fmt: skip
